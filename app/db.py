@@ -1,0 +1,49 @@
+"""Async engine and session factory, created once per application."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build the engine for DATABASE_URL with bounded connect and statement times."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if settings.is_sqlite:
+        options["connect_args"] = {"timeout": settings.db_timeout}
+    else:
+        options |= {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_pool_size,
+            "pool_timeout": settings.db_timeout,
+            "connect_args": {
+                "timeout": settings.db_timeout,
+                "command_timeout": settings.db_timeout * 2,
+                "server_settings": {"application_name": "referrals"},
+            },
+        }
+    engine = create_async_engine(settings.database_url, **options)
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on, WAL for concurrent readers, and a busy wait instead of instant locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

@@ -1,0 +1,140 @@
+"""Tables. Invariants that concurrency could break are constraints here, not checks in code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, also on SQLite (which drops offsets)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_type=UTCDateTime,
+        nullable=nullable,
+        index=index,
+    )
+
+
+class User(SQLModel, table=True):
+    """An account. `email` is stored lower-cased; `referral_count` keeps totalCount cheap."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    hashed_password: str = Field(max_length=255)
+    is_active: bool = True
+    is_superuser: bool = False
+    is_verified: bool = False
+    referral_count: int = 0
+    email_check: str | None = Field(default=None, max_length=32)
+    enrichment_status: str | None = Field(default=None, max_length=16, index=True)
+    created_at: datetime = _timestamp()
+
+
+class ReferralCode(SQLModel, table=True):
+    """A code, kept forever so that it is never reissued.
+
+    `retired_at` is set when a code stops being its owner's current code (deleted, or replaced
+    after it expired); a partial unique index allows one unretired code per owner.
+    """
+
+    __tablename__ = "referral_code"
+    __table_args__ = (
+        sa.Index(
+            "uq_referral_code_current_owner",
+            "owner_id",
+            unique=True,
+            sqlite_where=sa.text("retired_at IS NULL"),
+            postgresql_where=sa.text("retired_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=24, unique=True)
+    owner_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    deleted_at: datetime | None = _timestamp(nullable=True)
+    retired_at: datetime | None = _timestamp(nullable=True)
+
+    def is_active(self, now: datetime) -> bool:
+        return self.deleted_at is None and self.retired_at is None and self.expires_at > now
+
+
+class Referral(SQLModel, table=True):
+    """Who brought whom, through which code. The referee's id orders the referrer's list."""
+
+    __tablename__ = "referral"
+    __table_args__ = (sa.Index("ix_referral_referrer_referee", "referrer_id", "referee_id"),)
+
+    referee_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    referrer_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
+    code_id: int = Field(foreign_key="referral_code.id")
+    created_at: datetime = _timestamp()
+
+
+class RefreshToken(SQLModel, table=True):
+    """An opaque refresh token, stored as its SHA-256; `family_id` ties a rotation chain."""
+
+    __tablename__ = "refresh_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    family_id: str = Field(max_length=36, index=True)
+    user_id: int = Field(foreign_key="account.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _timestamp(nullable=True)
+    revoked_at: datetime | None = _timestamp(nullable=True)
+
+
+class Profile(SQLModel, table=True):
+    """Enrichment data for a user, filled in after registration."""
+
+    __tablename__ = "profile"
+
+    user_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    full_name: str | None = Field(default=None, max_length=255)
+    given_name: str | None = Field(default=None, max_length=255)
+    family_name: str | None = Field(default=None, max_length=255)
+    location: str | None = Field(default=None, max_length=255)
+    company: str | None = Field(default=None, max_length=255)
+    company_domain: str | None = Field(default=None, max_length=255)
+    title: str | None = Field(default=None, max_length=255)
+    avatar_url: str | None = Field(default=None, max_length=1024)
+    enriched_at: datetime | None = _timestamp(nullable=True)

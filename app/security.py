@@ -1,0 +1,92 @@
+"""Password hashing (argon2id, off the event loop) and token encoding."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from passlib.context import CryptContext
+
+from app.errors import InvalidToken
+
+JWT_ALGORITHM = "HS256"
+
+# OWASP's argon2id minimum: 19 MiB of memory, 2 passes, 1 lane.
+password_context = CryptContext(
+    schemes=["argon2"],
+    argon2__type="ID",
+    argon2__memory_cost=19 * 1024,
+    argon2__time_cost=2,
+    argon2__parallelism=1,
+)
+
+
+async def hash_password(password: str) -> str:
+    """Hash in a worker thread: argon2 releases the GIL, so other requests keep running."""
+    return await asyncio.to_thread(password_context.hash, password)
+
+
+async def verify_password(password: str, hashed: str) -> bool:
+    return await asyncio.to_thread(password_context.verify, password, hashed)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    token_id: str
+    expires_at: datetime
+
+
+class TokenCodec:
+    """Encodes and checks access JWTs: issuer, audience, expiry and id are always required."""
+
+    def __init__(self, *, key: str, issuer: str, audience: str, ttl: int) -> None:
+        self._key = key
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+
+    def encode(self, user_id: int) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "sub": str(user_id),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + timedelta(seconds=self.ttl),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._key, algorithm=JWT_ALGORITHM)
+
+    def decode(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[JWT_ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["sub", "iss", "aud", "exp", "iat", "jti"]},
+            )
+            return AccessClaims(
+                user_id=int(claims["sub"]),
+                token_id=str(claims["jti"]),
+                expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise InvalidToken from exc
+
+
+def new_refresh_token() -> str:
+    """An opaque, URL-safe refresh token with 256 bits of entropy."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens are high-entropy, so a fast hash is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,114 @@
+"""Configuration: one validated settings object, read from the environment and an optional .env."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+SECRET_FILE_NAME = ".secret_key"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; names match the environment variables of the contract."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./referrals.db"
+    redis_url: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
+    data_dir: Path = Path()
+
+    access_token_ttl: int = Field(default=900, gt=0)
+    refresh_token_ttl: int = Field(default=2_592_000, gt=0)
+    jwt_issuer: str = "referral-service"
+    jwt_audience: str = "referral-service:access"
+    auth_cookie_name: str = "fastapiusersauth"
+    auth_cookie_secure: bool = False
+
+    code_max_ttl_days: int = Field(default=365, gt=0)
+    code_cache_ttl: int = Field(default=300, gt=0)
+    cache_timeout: float = Field(default=0.25, gt=0)
+
+    hunter_api_key: str | None = Field(default=None, repr=False)
+    hunter_api_url: str = "https://api.hunter.io/v2"
+    clearbit_api_key: str | None = Field(default=None, repr=False)
+    clearbit_api_url: str = "https://person.clearbit.com"
+    email_check_fail_open: bool = True
+    email_check_budget: float = Field(default=4.0, gt=0)
+
+    rate_limits: Literal["on", "off"] = "on"
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, gt=0)
+    db_timeout: float = Field(default=5.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        return value
+
+    @model_validator(mode="after")
+    def _production_guards(self) -> Settings:
+        if self.is_production:
+            if not self.secret_key:
+                raise ValueError("SECRET_KEY is required when APP_ENV=production")
+            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes when APP_ENV=production"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def rate_limits_enabled(self) -> bool:
+        return self.rate_limits == "on"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The JWT key: SECRET_KEY, or in development one generated once and kept in DATA_DIR."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_FILE_NAME
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings once; raises a ValueError that names the bad variable."""
+    return Settings(**overrides)  # type: ignore[arg-type]
