@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     clearbit_api_url: str = "https://person.clearbit.com"
     email_check_fail_open: bool = True
     email_check_budget: float = Field(default=4.0, gt=0)
+    enrichment_enabled: bool = True
 
     rate_limits: Literal["on", "off"] = "on"
     graphiql: bool | None = None
