@@ -341,3 +341,31 @@ async def test_stop_cancels_scheduled_retries_and_later_submissions_wait_for_a_r
     assert clearbit.combined.received(late) == []
     assert enrichment_tasks() == []
     assert await current_status(session_factory, late_id) == "pending"
+
+
+async def test_a_full_queue_leaves_the_user_pending_for_the_next_start(
+    make_queue: Callable[..., Awaitable[EnrichmentQueue]],
+    session_factory: async_sessionmaker[AsyncSession],
+    clearbit: ClearbitStandin,
+    new_email: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    busy, waiting, overflow = new_email(), new_email(), new_email()
+    clearbit.combined.script(busy, hang())
+    queue = await make_queue(concurrency=1, queue_limit=1)
+    user_ids = {}
+    for email in (busy, waiting, overflow):
+        user_ids[email] = await add_user(session_factory, email)
+        queue.submit(user_id=user_ids[email], email=email)
+        if email == busy:
+            await until_received(clearbit, busy)
+
+    assert "queue full" in caplog.text
+    await queue.stop()
+    clearbit.combined.script(busy, person())
+    await make_queue()
+    assert [await settled_status(session_factory, user_ids[e]) for e in user_ids] == [
+        "done",
+        "not_found",
+        "not_found",
+    ]

@@ -12,7 +12,7 @@ import pytest
 from app.integrations import build_email_verifier
 from app.integrations.hunter import EmailCheck, EmailVerifier, verdict_key
 from app.settings import load_settings
-from tests.standins import hang, hunter_error, slow, still_running, verification
+from tests.standins import Answer, hang, hunter_error, slow, still_running, verification
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,6 +76,26 @@ async def test_an_undeliverable_result_is_rejected_whatever_the_status(
     hunter.verifier.script(email, verification("accept_all", result="undeliverable"))
 
     assert (await make_verifier().check(email)).accepted is False
+
+
+async def test_an_answer_with_only_the_deprecated_result_is_understood(
+    make_verifier: Callable[..., EmailVerifier], hunter: HunterStandin, new_email: Callable[[], str]
+) -> None:
+    email = new_email()
+    hunter.verifier.script(email, Answer(body={"data": {"result": "undeliverable", "score": 3}}))
+
+    assert await make_verifier().check(email) == EmailCheck(outcome="invalid", accepted=False)
+
+
+async def test_an_unreadable_answer_is_unverified(
+    make_verifier: Callable[..., EmailVerifier], hunter: HunterStandin, new_email: Callable[[], str]
+) -> None:
+    email = new_email()
+    hunter.verifier.script(email, Answer(body={"data": {"status": "maybe"}}))
+
+    assert await make_verifier(fail_open=False).check(email) == EmailCheck(
+        outcome="unverified", accepted=False
+    )
 
 
 async def test_a_check_still_running_is_polled_until_the_verdict(
