@@ -98,7 +98,7 @@ def hunter_error(status: int, *, retry_after: int | None = None) -> Answer:
 
 def clearbit_error(status: int, *, retry_after: int | None = None) -> Answer:
     """A Clearbit error: `{"error": {"type", "message"}}` with this status."""
-    kinds = {404: "unknown_record", 401: "auth_required", 429: "rate_limit"}
+    kinds = {401: "auth_required", 404: "unknown_record", 422: "email_invalid", 429: "rate_limit"}
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     body = {"error": {"type": kinds.get(status, "server_error"), "message": "Stand-in error."}}
     return Answer(status=status, body=body, headers=headers)

@@ -93,6 +93,9 @@ class HunterStandin:
     def unauthorized(self) -> Answer:
         return hunter_error(401)
 
+    def missing_email(self) -> Answer:
+        return hunter_error(400)
+
 
 class ClearbitStandin:
     """Clearbit's `/v2/combined/find` (key as a bearer token or the basic-auth user)."""
@@ -117,6 +120,9 @@ class ClearbitStandin:
     def unauthorized(self) -> Answer:
         return clearbit_error(401)
 
+    def missing_email(self) -> Answer:
+        return clearbit_error(422)
+
 
 def _handler(provider: HunterStandin | ClearbitStandin, endpoint: Endpoint) -> Callable[..., Any]:
     async def handle(request: Request) -> Response:
@@ -133,6 +139,8 @@ def _handler(provider: HunterStandin | ClearbitStandin, endpoint: Endpoint) -> C
         answer = endpoint.next_answer(received.email)
         if key != provider.api_key:
             answer = provider.unauthorized()
+        elif not received.email:
+            answer = provider.missing_email()
         if answer.hang:
             # Hold the request open until the client goes away, as a stuck provider would.
             while (await request.receive())["type"] != "http.disconnect":
