@@ -10,6 +10,8 @@ from sqlmodel import col, select, update
 from app.models import Profile, User
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -71,6 +73,10 @@ async def upsert_profile(session: AsyncSession, *, profile: Profile) -> None:
     await session.merge(profile)
 
 
-async def get_profile(session: AsyncSession, *, user_id: int) -> Profile | None:
-    """The user's enrichment profile, or None before enrichment found anything."""
-    return await session.get(Profile, user_id)
+async def list_profiles(session: AsyncSession, *, user_ids: Iterable[int]) -> list[Profile]:
+    """The profiles of these users that have one, in no particular order."""
+    ids = list(set(user_ids))
+    if not ids:
+        return []
+    result = await session.exec(select(Profile).where(col(Profile.user_id).in_(ids)))
+    return list(result.all())

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 from app.cache import CacheStore
 from app.db import create_engine, create_session_factory
-from app.settings import load_settings
+from tests.integrations.support import isolated_settings
 from tests.standins.plugin import clearbit, hunter, standin_server
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def new_email() -> Callable[[], str]:
 @pytest.fixture
 async def session_factory(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A fresh SQLite file database with every table."""
-    settings = load_settings(app_env="test", database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    settings = isolated_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db")
     engine = create_engine(settings)
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all)

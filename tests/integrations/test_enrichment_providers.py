@@ -9,7 +9,7 @@ import pytest
 
 from app.integrations import build_enricher
 from app.integrations.enrichment import CombinedLookup, LookupResult, LookupStatus, ProfileData
-from app.settings import load_settings
+from tests.integrations.support import isolated_settings
 from tests.standins import clearbit_error, hunter_error, person, still_running
 
 if TYPE_CHECKING:
@@ -160,10 +160,10 @@ async def test_build_enricher_prefers_clearbit_then_hunter_and_can_be_turned_off
     new_email: Callable[[], str],
 ) -> None:
     email = new_email()
-    both = load_settings(**hunter.settings(), **clearbit.settings())
-    hunter_only = load_settings(**hunter.settings(), clearbit_api_key=None)
+    both = isolated_settings(**hunter.settings(), **clearbit.settings())
+    hunter_only = isolated_settings(**hunter.settings())
 
-    assert build_enricher(load_settings(hunter_api_key=None, clearbit_api_key=None), http) is None
+    assert build_enricher(isolated_settings(), http) is None
     assert build_enricher(both.model_copy(update={"enrichment_enabled": False}), http) is None
     for settings in (both, hunter_only):
         enricher = build_enricher(settings, http)

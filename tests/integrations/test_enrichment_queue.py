@@ -110,8 +110,7 @@ async def test_a_queued_lookup_is_retried_until_the_profile_is_stored(
 
     assert await settled_status(session_factory, user_id) == "done"
     async with session_factory() as session:
-        profile = await profiles.get_profile(session, user_id=user_id)
-    assert profile is not None
+        [profile] = await profiles.list_profiles(session, user_ids=[user_id])
     assert (profile.full_name, profile.company, profile.title) == (
         "Ada Lovelace",
         "Analytical Engines",
@@ -136,7 +135,7 @@ async def test_an_unknown_person_ends_not_found_without_a_profile(
 
     assert await settled_status(session_factory, user_id) == "not_found"
     async with session_factory() as session:
-        assert await profiles.get_profile(session, user_id=user_id) is None
+        assert await profiles.list_profiles(session, user_ids=[user_id]) == []
 
 
 async def test_transient_errors_are_retried_until_the_lookup_succeeds(

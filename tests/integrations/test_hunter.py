@@ -11,7 +11,7 @@ import pytest
 
 from app.integrations import build_email_verifier
 from app.integrations.hunter import EmailCheck, EmailVerifier, verdict_key
-from app.settings import load_settings
+from tests.integrations.support import isolated_settings
 from tests.standins import Answer, hang, hunter_error, slow, still_running, verification
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ async def test_build_email_verifier_is_off_without_a_key_and_talks_to_the_config
     email = new_email()
     hunter.verifier.script(email, verification("invalid"))
 
-    assert build_email_verifier(load_settings(hunter_api_key=None), http, cache) is None
-    verifier = build_email_verifier(load_settings(**hunter.settings()), http, cache)
+    assert build_email_verifier(isolated_settings(), http, cache) is None
+    verifier = build_email_verifier(isolated_settings(**hunter.settings()), http, cache)
     assert verifier is not None
     assert await verifier.check(email) == EmailCheck(outcome="invalid", accepted=False)
