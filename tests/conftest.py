@@ -1,0 +1,119 @@
+"""Builds the app once per backend: embedded (SQLite + memory) and servers (PostgreSQL + Redis).
+
+Every test that takes `api` runs on both. The servers backend needs TEST_DATABASE_URL and
+TEST_REDIS_URL; without them it skips, unless REQUIRE_SERVERS=1 (as in CI), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.main import create_app
+from app.settings import Settings
+from tests.api import Api
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    from starlette.applications import Starlette
+
+BACKENDS = ["embedded", "servers"]
+
+
+def require_env(name: str) -> str:
+    """The variable's value; skip without it, or fail when REQUIRE_SERVERS=1."""
+    value = os.environ.get(name)
+    if not value:
+        message = f"{name} is not set: the servers backend cannot run"
+        if os.environ.get("REQUIRE_SERVERS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return value
+
+
+@asynccontextmanager
+async def postgres_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh, uniquely named database on the test server, dropped afterwards."""
+    name = f"referrals_test_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    base, _, _ = server_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
+
+
+async def migrate(database_url: str) -> None:
+    import asyncio
+
+    from app.migrate import upgrade_to_head
+
+    await asyncio.to_thread(upgrade_to_head, database_url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[dict[str, Any]]:
+    """Database and cache URLs for one backend, with the schema migrated."""
+    if request.param == "embedded":
+        folder: Path = tmp_path_factory.mktemp("embedded")
+        url = f"sqlite+aiosqlite:///{folder / 'referrals.db'}"
+        await migrate(url)
+        yield {"name": "embedded", "database_url": url, "redis_url": None, "data_dir": folder}
+        return
+    server_url = require_env("TEST_DATABASE_URL")
+    redis_url = require_env("TEST_REDIS_URL")
+    async with postgres_database(server_url) as url:
+        await migrate(url)
+        yield {
+            "name": "servers",
+            "database_url": url,
+            "redis_url": redis_url,
+            "data_dir": tmp_path_factory.mktemp("servers"),
+        }
+
+
+def make_settings(backend: dict[str, Any], **overrides: Any) -> Settings:
+    """Settings for a test app on this backend; rate limits off unless a test turns them on."""
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": backend["database_url"],
+        "redis_url": backend["redis_url"],
+        "data_dir": backend["data_dir"],
+        "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
+        "rate_limits": "off",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running(app: Starlette) -> AsyncIterator[Starlette]:
+    """The app inside its lifespan, as a server would run it."""
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def app(backend: dict[str, Any]) -> AsyncIterator[Starlette]:
+    async with running(create_app(make_settings(backend))) as started:
+        yield started
+
+
+@pytest.fixture
+async def api(app: Starlette) -> AsyncIterator[Api]:
+    async with Api.connect(app) as client:
+        yield client
