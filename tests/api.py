@@ -112,3 +112,10 @@ class Api:
 
     async def code_by_email(self, email: str) -> dict[str, Any] | None:
         return (await self.gql(CODE_BY_EMAIL, {"email": email}))["codeByEmail"]
+
+
+@asynccontextmanager
+async def database(app: Starlette) -> AsyncIterator[Any]:
+    """A session on the app's own database, for arranging states no API call can reach."""
+    async with app.state.runtime.session_factory() as session:
+        yield session

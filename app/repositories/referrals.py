@@ -41,7 +41,7 @@ async def list_referee_ids_for_many(
         return {}
     position = (
         func.row_number()
-        .over(partition_by=Referral.referrer_id, order_by=col(Referral.referee_id))
+        .over(partition_by=col(Referral.referrer_id), order_by=col(Referral.referee_id))
         .label("position")
     )
     ranked = select(Referral.referrer_id, Referral.referee_id, position).where(
