@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from app.db import is_unavailable
 from app.errors import DomainError, ServiceUnavailable
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +42,3 @@ def _with_code(
         original_error=None,
         extensions={"code": code, **extensions},
     )
-
-
-class ContractErrors(SchemaExtension):
-    """Rewrites the operation's errors into the contract's shape once execution is done."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [to_contract_error(error) for error in result.errors]

@@ -12,7 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.unset import UNSET
 
 from app.graphql.context import Context
-from app.graphql.errors import ContractErrors
+from app.graphql.errors import to_contract_error
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from graphql import GraphQLError
     from starlette.requests import Request
     from starlette.responses import Response
-    from strawberry.types import ExecutionContext
+    from strawberry.http import GraphQLHTTPResponse
+    from strawberry.types import ExecutionContext, ExecutionResult
 
     from app.runtime import Runtime
     from app.settings import Settings
@@ -30,13 +31,12 @@ class ReferralSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Silenced: ContractErrors logs the unexpected ones, with the request id and no input."""
+        """Silenced: the view logs the unexpected ones, with the request id and no input."""
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with its limits; `settings` turns production guards on."""
     extensions: list[Any] = [
-        ContractErrors,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
@@ -77,6 +77,14 @@ class GraphQLApp(GraphQL[Context, None]):
             graphql_context = getattr(request.state, "graphql_context", None)
             if graphql_context is not None:
                 await graphql_context.close()
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Every error leaves with a contract code, whichever stage raised it."""
+        if result.errors:
+            result.errors = [to_contract_error(error) for error in result.errors]
+        return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
