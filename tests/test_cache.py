@@ -36,11 +36,13 @@ class Loader:
     def __init__(self, value: CachedCode | None) -> None:
         self.value = value
         self.calls = 0
+        self.started = asyncio.Event()
         self.release = asyncio.Event()
         self.release.set()
 
     async def __call__(self) -> CachedCode | None:
         self.calls += 1
+        self.started.set()
         value = self.value
         await self.release.wait()
         return value
@@ -61,8 +63,7 @@ async def test_a_fill_that_raced_an_invalidation_is_not_kept(store: CacheStore) 
     stale = Loader(a_code("OLDCODE1"))
     stale.release.clear()
     reader = asyncio.create_task(cache.by_email(email, stale))
-    while stale.calls == 0:
-        await asyncio.sleep(0)
+    await stale.started.wait()
     await cache.invalidate(email=email)  # the code was deleted after the reader loaded it
     stale.release.set()
     assert (await reader).code == "OLDCODE1"  # that reader saw the world before the delete
