@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
+from app.main import create_app
 from app.services import codes
-from tests.api import CODE_BY_EMAIL, Api
+from tests.api import CODE_BY_EMAIL, Api, unique_email
+from tests.conftest import make_settings, running
+from tests.test_health import free_port
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
 
 
@@ -67,3 +73,21 @@ async def test_every_response_carries_a_request_id(api: Api) -> None:
 async def test_an_unsafe_request_id_is_replaced(api: Api) -> None:
     response = await api.http.get("/health/live", headers={"X-Request-ID": "bad id\twith tab"})
     assert response.headers["x-request-id"] != "bad id\twith tab"
+
+
+async def test_an_unreachable_database_is_service_unavailable_fast(
+    backend: dict[str, Any], tmp_path: Path
+) -> None:
+    unreachable = (
+        f"sqlite+aiosqlite:///{tmp_path}/missing/folder/referrals.db"
+        if backend["name"] == "embedded"
+        else f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"
+    )
+    settings = make_settings(backend, database_url=unreachable, db_timeout=1.0)
+    async with running(create_app(settings)) as app, Api.connect(app) as api:
+        started = time.perf_counter()
+        body = await api.post_graphql(CODE_BY_EMAIL, {"email": unique_email()})
+        elapsed = time.perf_counter() - started
+    assert body["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert "sqlite" not in body["errors"][0]["message"].lower()
+    assert elapsed < 3.0
