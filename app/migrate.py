@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+# The PostgreSQL advisory lock that env.py holds for the whole migration transaction.
+MIGRATION_LOCK_KEY = 0x7265_6665_7272_616C  # "referral" in ASCII
 
 
 def alembic_config(database_url: str) -> Config:
@@ -32,6 +34,8 @@ def upgrade_to_head(database_url: str) -> None:
 
     Alembic's env.py drives the async engine with `asyncio.run`, so call this where no event
     loop is running (the command line, before the server starts). Async code, tests included,
-    calls `await asyncio.to_thread(upgrade_to_head, url)`.
+    calls `await asyncio.to_thread(upgrade_to_head, url)`. Alembic's context is module-global,
+    so run one upgrade at a time per process; separate processes (replicas) on PostgreSQL take
+    turns on an advisory lock.
     """
     command.upgrade(alembic_config(database_url), "head")

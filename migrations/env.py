@@ -12,15 +12,12 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import models
+from app.migrate import MIGRATION_LOCK_KEY
 from app.settings import load_settings
 
 if TYPE_CHECKING:
     from alembic.autogenerate.api import AutogenContext
     from sqlalchemy.engine import Connection
-
-# Held for the whole migration transaction on PostgreSQL, so that replicas starting `serve` at
-# the same time take turns; the later ones then find the schema current and do nothing.
-MIGRATION_LOCK_KEY = 0x7265_6665_7272_616C  # "referral" in ASCII
 
 config = context.config
 target_metadata = models.SQLModel.metadata
@@ -70,6 +67,7 @@ def run_migrations(connection: Connection) -> None:
         render_item=render_item,
     )
     with context.begin_transaction():
+        # Replicas starting at once take turns; the later ones find the schema current.
         if connection.dialect.name == "postgresql":
             connection.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
