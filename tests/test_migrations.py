@@ -69,10 +69,13 @@ def partial_index_differences(connection: Connection) -> list[str]:
     inspector = sa.inspect(connection)
     differences = []
     for table in SQLModel.metadata.sorted_tables:
-        reflected = {index["name"]: index for index in inspector.get_indexes(table.name)}
+        reflected_where = {
+            index["name"]: index.get("dialect_options", {}).get(option)
+            for index in inspector.get_indexes(table.name)
+        }
         for index in table.indexes:
             expected = index.dialect_kwargs.get(option)
-            found = reflected.get(index.name, {}).get("dialect_options", {}).get(option)
+            found = reflected_where.get(index.name)
             if predicate(expected) != predicate(found):
                 differences.append(f"{index.name}: WHERE {found} instead of {expected}")
     return differences
