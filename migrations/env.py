@@ -40,7 +40,9 @@ def render_item(type_: str, obj: Any, _context: AutogenContext) -> str | Literal
     """Write the models' wrapper types (UTCDateTime, SQLModel's AutoString) as the plain SQLAlchemy
     types they store, so that a revision stays a frozen snapshot that never imports app code."""
     if type_ == "type" and isinstance(obj, sa.TypeDecorator):
-        return f"sa.{obj.impl_instance!r}"
+        impl = obj.impl_instance
+        if getattr(sa, type(impl).__name__, None) is type(impl):  # a generic type, sa.<Name>
+            return f"sa.{impl!r}"
     return False
 
 
