@@ -6,17 +6,17 @@ TEST_REDIS_URL; without them it skips, unless REQUIRE_SERVERS=1 (as in CI), wher
 
 from __future__ import annotations
 
-import os
-import uuid
+import asyncio
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main import create_app
+from app.migrate import upgrade_to_head
 from app.settings import Settings
 from tests.api import Api
+from tests.servers import fresh_postgres_database, require_server
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -27,38 +27,8 @@ if TYPE_CHECKING:
 BACKENDS = ["embedded", "servers"]
 
 
-def require_env(name: str) -> str:
-    """The variable's value; skip without it, or fail when REQUIRE_SERVERS=1."""
-    value = os.environ.get(name)
-    if not value:
-        message = f"{name} is not set: the servers backend cannot run"
-        if os.environ.get("REQUIRE_SERVERS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return value
-
-
-@asynccontextmanager
-async def postgres_database(server_url: str) -> AsyncIterator[str]:
-    """A fresh, uniquely named database on the test server, dropped afterwards."""
-    name = f"referrals_test_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    base, _, _ = server_url.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.dispose()
-
-
 async def migrate(database_url: str) -> None:
-    import asyncio
-
-    from app.migrate import upgrade_to_head
-
+    """Bring the database to the latest migration, as `python -m app migrate` does."""
     await asyncio.to_thread(upgrade_to_head, database_url)
 
 
@@ -73,9 +43,9 @@ async def backend(
         await migrate(url)
         yield {"name": "embedded", "database_url": url, "redis_url": None, "data_dir": folder}
         return
-    server_url = require_env("TEST_DATABASE_URL")
-    redis_url = require_env("TEST_REDIS_URL")
-    async with postgres_database(server_url) as url:
+    server_url = require_server("PostgreSQL", "TEST_DATABASE_URL")
+    redis_url = require_server("Redis", "TEST_REDIS_URL")
+    async with fresh_postgres_database(server_url) as url:
         await migrate(url)
         yield {
             "name": "servers",
