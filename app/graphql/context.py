@@ -31,6 +31,7 @@ class Context:
     runtime: Runtime
     session: AsyncSession
     _db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer: User | None = None
     _viewer_error: DomainError | None = None
     _viewer_resolved: bool = False
@@ -50,19 +51,27 @@ class Context:
         return bearer_or_cookie_token(self.request, self.runtime.settings.auth_cookie_name)
 
     async def viewer(self) -> User | None:
-        """The signed-in user, or None when no valid token came with the request."""
-        if not self._viewer_resolved:
-            self._viewer_resolved = True
-            token = self.access_token
-            if token is not None:
-                try:
-                    async with self.db() as session:
-                        self._viewer = await sessions.authenticate(
-                            session, self.runtime, access_token=token
-                        )
-                except DomainError as error:
-                    self._viewer_error = error
+        """The signed-in user, or None when no valid token came with the request.
+
+        Sibling fields ask at the same time; the lock makes the first one resolve it for all.
+        """
+        async with self._viewer_lock:
+            if not self._viewer_resolved:
+                await self._resolve_viewer()
+                self._viewer_resolved = True
         return self._viewer
+
+    async def _resolve_viewer(self) -> None:
+        token = self.access_token
+        if token is None:
+            return
+        try:
+            async with self.db() as session:
+                self._viewer = await sessions.authenticate(
+                    session, self.runtime, access_token=token
+                )
+        except DomainError as error:
+            self._viewer_error = error
 
     async def require_viewer(self) -> User:
         """The signed-in user; UNAUTHENTICATED (or FORBIDDEN when inactive) otherwise."""
