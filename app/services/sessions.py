@@ -70,11 +70,7 @@ async def refresh(session: AsyncSession, runtime: Runtime, *, refresh_token: str
             await token_repo.revoke_family(session, family_id=known.family_id, now=now)
             await session.commit()
         raise InvalidToken
-    user = await user_repo.get(session, user_id=consumed.user_id)
-    if user is None:
-        raise InvalidToken
-    if not user.is_active:
-        raise InactiveAccount
+    user = await _active_user(session, user_id=consumed.user_id)
     return await _issue(session, runtime, user=user, family_id=consumed.family_id)
 
 
@@ -83,7 +79,12 @@ async def authenticate(session: AsyncSession, runtime: Runtime, *, access_token:
     claims = runtime.tokens.decode(access_token)
     if await runtime.revocations.is_revoked(claims.token_id):
         raise InvalidToken
-    user = await user_repo.get(session, user_id=claims.user_id)
+    return await _active_user(session, user_id=claims.user_id)
+
+
+async def _active_user(session: AsyncSession, *, user_id: int) -> User:
+    """The token's user: UNAUTHENTICATED if gone, FORBIDDEN if deactivated."""
+    user = await user_repo.get(session, user_id=user_id)
     if user is None:
         raise InvalidToken
     if not user.is_active:

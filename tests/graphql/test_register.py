@@ -85,16 +85,7 @@ async def test_register_with_a_deleted_code_is_invalid(api: Api) -> None:
     _, token = await api.signed_up()
     created = await api.create_code(token)
     await api.gql("mutation { deleteCode { code } }", token=token)
-    code = await api.error_code(
-        REGISTER,
-        {
-            "input": {
-                "email": unique_email(),
-                "password": "long enough",
-                "referralCode": created["code"],
-            }
-        },
-    )
+    code = await register_error(api, referral_code=created["code"])
     assert code == "REFERRAL_CODE_INVALID"
 
 
@@ -102,16 +93,7 @@ async def test_register_with_an_expired_code_is_expired(api: Api) -> None:
     _, token = await api.signed_up()
     created = await api.create_code(token)
     await expire_code(api, created["code"])
-    code = await api.error_code(
-        REGISTER,
-        {
-            "input": {
-                "email": unique_email(),
-                "password": "long enough",
-                "referralCode": created["code"],
-            }
-        },
-    )
+    code = await register_error(api, referral_code=created["code"])
     assert code == "REFERRAL_CODE_EXPIRED"
 
 
@@ -140,6 +122,12 @@ async def test_parallel_registrations_of_one_email_create_one_account(api: Api) 
     codes = [body["errors"][0]["extensions"]["code"] for body in bodies if body.get("errors")]
     assert len(succeeded) == 1
     assert codes == ["CONFLICT"] * 7
+
+
+async def register_error(api: Api, *, referral_code: str) -> str:
+    """The error code a new registration with this referral code gets."""
+    variables = {"email": unique_email(), "password": "long enough", "referralCode": referral_code}
+    return await api.error_code(REGISTER, {"input": variables})
 
 
 async def expire_code(api: Api, code: str) -> None:
