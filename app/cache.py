@@ -76,7 +76,9 @@ class CacheStore:
             raise
         except Exception as exc:
             if self.available:
-                logger.warning("cache unavailable (%s); serving from the database", type(exc).__name__)
+                logger.warning(
+                    "cache unavailable (%s); serving from the database", type(exc).__name__
+                )
             self._open_until = time.monotonic() + BREAKER_SECONDS
             raise CacheUnavailable from exc
 

@@ -40,13 +40,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _timestamp(*, nullable: bool = False, index: bool = False) -> Any:
-    return Field(
-        default_factory=utcnow if not nullable else None,
-        sa_type=UTCDateTime,
-        nullable=nullable,
-        index=index,
-    )
+def _timestamp(*, nullable: bool = False) -> Any:
+    """A UTC timestamp column: set to now on insert, or empty until something happens."""
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class User(SQLModel, table=True):

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
-SECRET_FILE_NAME = ".secret_key"
+SECRET_FILE_NAME = ".secret_key"  # noqa: S105 - a file name, not a secret
 
 
 class Settings(BaseSettings):

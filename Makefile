@@ -1,0 +1,39 @@
+# The whole set-up on a fresh machine: `make run` serves, `make test` runs every test.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run migrate test lint format export-schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create the virtual environment and install the service with its dev tools
+
+run: install ## migrate the configured database (SQLite by default) and serve on HOST:PORT
+	$(PY) -m app serve
+
+migrate: install ## apply pending migrations and exit
+	$(PY) -m app migrate
+
+test: install ## the whole suite (PostgreSQL + Redis too when TEST_DATABASE_URL/TEST_REDIS_URL are set)
+	$(PY) -m pytest
+
+lint: install ## ruff and mypy, as CI runs them
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy app
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+export-schema: install ## write schema/schema.graphql and schema/openapi.json from the code
+	$(PY) -m app export-schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,99 @@
+"""The application: routes, middleware and the lifespan that owns every shared client."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+
+from app import health
+from app.cache import CacheStore, CodeCache
+from app.db import create_engine, create_session_factory
+from app.graphql.schema import GraphQLApp, build_schema
+from app.observability import RequestIdMiddleware
+from app.runtime import Runtime
+from app.security import TokenCodec
+from app.services.revocations import RevocationList
+from app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Build the shared clients once, and close them all on the way out."""
+    engine = create_engine(settings)
+    cache = CacheStore.from_url(settings.redis_url, timeout=settings.cache_timeout)
+    http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+    try:
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            session_factory=create_session_factory(engine),
+            cache=cache,
+            codes=CodeCache(cache, ttl=settings.code_cache_ttl),
+            tokens=TokenCodec(
+                key=settings.signing_key,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                ttl=settings.access_token_ttl,
+            ),
+            revocations=RevocationList(cache),
+            http=http,
+        )
+    finally:
+        await http.aclose()
+        await cache.close()
+        await engine.dispose()
+
+
+class LazyGraphQL:
+    """Mounts the GraphQL view once the lifespan has built the runtime it needs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.schema = build_schema(settings)
+        self.view: GraphQLApp | None = None
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if self.view is None:
+            self.view = GraphQLApp(self.schema, scope["app"].state.runtime)
+        await self.view(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI application for these settings (read from the environment by default)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    graphql = LazyGraphQL(settings)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health/live", health.live, methods=["GET"]),
+        Route("/health/ready", health.ready, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            allow_credentials=True,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    return app

@@ -1,0 +1,47 @@
+"""The shared clients of one running application, built once in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.cache import CacheStore, CodeCache
+    from app.security import TokenCodec
+    from app.services.revocations import RevocationList
+    from app.settings import Settings
+
+
+class EmailCheckResult(Protocol):
+    outcome: str
+    accepted: bool
+
+
+class EmailChecker(Protocol):
+    """Verifies an address before registration (Hunter, when configured)."""
+
+    async def check(self, email: str) -> EmailCheckResult: ...
+
+
+class EnrichmentSubmitter(Protocol):
+    """Queues a profile enrichment after registration (Clearbit or Hunter, when configured)."""
+
+    def submit(self, *, user_id: int, email: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    cache: CacheStore
+    codes: CodeCache
+    tokens: TokenCodec
+    revocations: RevocationList
+    http: httpx.AsyncClient
+    email_checker: EmailChecker | None = None
+    enrichment: EnrichmentSubmitter | None = None

@@ -1,0 +1,56 @@
+"""Listing a user's referrals, a page at a time in join order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.errors import BadUserInput
+from app.repositories import referrals as referral_repo
+from app.services.accounts import get_or_raise
+from app.services.pagination import check_page_size, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralPage:
+    referrer_id: int
+    total_count: int
+    referee_ids: list[int]
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.referee_ids[-1]) if self.referee_ids else None
+
+    @property
+    def next_cursor(self) -> str | None:
+        return self.end_cursor if self.has_next_page else None
+
+
+def parse_id(raw: str | int) -> int:
+    """A user id from a client: a positive whole number, else BAD_USER_INPUT."""
+    text = str(raw).strip()
+    if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 18:
+        raise BadUserInput("An id is a positive whole number.", field="id")
+    return int(text)
+
+
+async def list_page(
+    session: AsyncSession, *, user_id: int, first: int, after: str | None, max_first: int
+) -> ReferralPage:
+    """One page of a user's referrals; NOT_FOUND when there is no such user."""
+    check_page_size(first, maximum=max_first)
+    after_id = decode_cursor(after)
+    referrer = await get_or_raise(session, user_id=user_id)
+    referee_ids = await referral_repo.list_referee_ids(
+        session, referrer_id=user_id, after_id=after_id, limit=first + 1
+    )
+    return ReferralPage(
+        referrer_id=user_id,
+        total_count=referrer.referral_count,
+        referee_ids=referee_ids[:first],
+        has_next_page=len(referee_ids) > first,
+    )
