@@ -41,6 +41,8 @@ class ProfileData:
 
 
 class LookupStatus(StrEnum):
+    """How a lookup ended; PENDING and RETRY are worth asking again."""
+
     FOUND = "found"
     PENDING = "pending"  # 202: the provider queued the lookup; ask again later
     NOT_FOUND = "not_found"
@@ -58,6 +60,7 @@ class LookupResult:
 
     @property
     def retryable(self) -> bool:
+        """True when asking again later may give an answer."""
         return self.status in (LookupStatus.PENDING, LookupStatus.RETRY)
 
 

@@ -80,7 +80,8 @@ class EmailVerifier:
         """Repeat the call while Hunter answers 202 (still checking), backing off a little."""
         delay = self._poll_delay
         while True:
-            # The key travels in a header so that it never appears in a logged URL.
+            # The key travels in a header so that it never appears in a logged URL; the
+            # budget, not the shared client's default timeout, bounds each call.
             response = await self._http.get(
                 self._url,
                 params={"email": address},
