@@ -15,9 +15,11 @@ from app import health
 from app.cache import CacheStore, CodeCache
 from app.db import create_engine, create_session_factory
 from app.graphql.schema import GraphQLApp, build_schema
+from app.integrations import build_email_verifier, build_enricher
 from app.observability import RequestIdMiddleware
 from app.runtime import Runtime
 from app.security import TokenCodec
+from app.services.enrichment import EnrichmentQueue
 from app.services.revocations import RevocationList
 from app.settings import Settings, load_settings
 
@@ -31,13 +33,22 @@ HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Build the shared clients once, and close them all on the way out."""
     engine = create_engine(settings)
+    session_factory = create_session_factory(engine)
     cache = CacheStore.from_url(settings.redis_url, timeout=settings.cache_timeout)
     http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+    enricher = build_enricher(settings, http)
+    enrichment = (
+        EnrichmentQueue(enricher=enricher, session_factory=session_factory)
+        if enricher is not None
+        else None
+    )
     try:
+        if enrichment is not None:
+            await enrichment.start()
         yield Runtime(
             settings=settings,
             engine=engine,
-            session_factory=create_session_factory(engine),
+            session_factory=session_factory,
             cache=cache,
             codes=CodeCache(cache, ttl=settings.code_cache_ttl),
             tokens=TokenCodec(
@@ -48,8 +59,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             ),
             revocations=RevocationList(cache),
             http=http,
+            email_checker=build_email_verifier(settings, http, cache),
+            enrichment=enrichment,
         )
     finally:
+        if enrichment is not None:
+            await enrichment.stop()
         await http.aclose()
         await cache.close()
         await engine.dispose()

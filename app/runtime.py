@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 
 
 class EmailCheckResult(Protocol):
-    outcome: str
-    accepted: bool
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def accepted(self) -> bool: ...
 
 
 class EmailChecker(Protocol):

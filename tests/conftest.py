@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from starlette.applications import Starlette
 
+pytest_plugins = ["tests.standins.plugin"]
+
 BACKENDS = ["embedded", "servers"]
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
 from strawberry.dataloader import DataLoader
 
-from app.models import Profile
+from app.repositories import profiles as profile_repo
 from app.repositories import referrals as referral_repo
 from app.repositories import users as user_repo
 from app.services import codes as code_service
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.cache import CachedCode
-    from app.models import User
+    from app.models import Profile, User
 
     SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -57,8 +56,8 @@ class Loaders:
 
     async def _load_profiles(self, user_ids: list[int]) -> list[Profile | None]:
         async with self._db() as session:
-            result = await session.exec(select(Profile).where(col(Profile.user_id).in_(user_ids)))
-            found = {profile.user_id: profile for profile in result.all()}
+            profiles = await profile_repo.list_profiles(session, user_ids=user_ids)
+            found = {profile.user_id: profile for profile in profiles}
         return [found.get(user_id) for user_id in user_ids]
 
     async def _load_referral_pages(self, keys: list[PageKey]) -> list[list[int]]:

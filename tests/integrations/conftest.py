@@ -12,7 +12,6 @@ from sqlmodel import SQLModel
 from app.cache import CacheStore
 from app.db import create_engine, create_session_factory
 from tests.integrations.support import isolated_settings
-from tests.standins.plugin import clearbit, hunter, standin_server
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -20,9 +19,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import async_sessionmaker
     from sqlmodel.ext.asyncio.session import AsyncSession
-
-# The stand-in fixtures, until tests/conftest.py loads them with `pytest_plugins`.
-__all__ = ["clearbit", "hunter", "standin_server"]
 
 
 @pytest.fixture
