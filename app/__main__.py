@@ -35,6 +35,7 @@ def serve(workers: int) -> None:
     import uvicorn
 
     settings = _settings()
+    settings.signing_key  # noqa: B018 - a development key is made once here, not by each worker
     migrate()
     uvicorn.run(
         "app.asgi:app",
