@@ -17,6 +17,10 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# Row ids are INTEGER columns: 32-bit on PostgreSQL, where a larger value fails the query.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -23,14 +23,14 @@ class Mutation:
         """Create an account, as a referral when a code is given."""
         context = info.context
         async with context.db() as session:
-            user = await accounts.register(
+            registration = await accounts.register(
                 session,
                 context.runtime,
                 email=input.email,
                 password=input.password,
                 referral_code=input.referral_code,
             )
-        return User(record=user, is_caller=True)
+        return User(record=registration.user, is_caller=True)
 
     @strawberry.mutation
     async def login(self, info: strawberry.Info[Context], input: LoginInput) -> AuthPayload:

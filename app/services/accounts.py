@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from app.errors import (
     ReferralCodeInvalid,
     UserNotFound,
 )
-from app.models import User
+from app.models import MAX_ID, User
 from app.repositories import referrals as referral_repo
 from app.repositories import users as user_repo
 from app.security import hash_password, verify_password
@@ -36,6 +37,14 @@ logger = logging.getLogger(__name__)
 _timing_equaliser: dict[str, str] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A new account and, when it joined with a code, the id of the code's owner."""
+
+    user: User
+    referrer_id: int | None
+
+
 async def _unknown_user_hash() -> str:
     """A real hash to verify against when the email is unknown, so timing reveals nothing."""
     if "hash" not in _timing_equaliser:
@@ -44,8 +53,8 @@ async def _unknown_user_hash() -> str:
 
 
 async def get_or_raise(session: AsyncSession, *, user_id: int) -> User:
-    """The user with this id; NOT_FOUND otherwise."""
-    user = await user_repo.get(session, user_id=user_id)
+    """The user with this id; NOT_FOUND otherwise, also for ids beyond the column's range."""
+    user = await user_repo.get(session, user_id=user_id) if user_id <= MAX_ID else None
     if user is None:
         raise UserNotFound
     return user
@@ -58,7 +67,7 @@ async def register(
     email: str,
     password: str,
     referral_code: str | None = None,
-) -> User:
+) -> Registration:
     """Create an account, optionally as the referral of an active code's owner."""
     email = normalize_email(email)
     check_password(password)
@@ -89,7 +98,7 @@ async def register(
     await runtime.codes.invalidate(email=email)
     if runtime.enrichment is not None and user.id is not None:
         runtime.enrichment.submit(user_id=user.id, email=email)
-    return user
+    return Registration(user=user, referrer_id=code.owner_id if code is not None else None)
 
 
 async def _code_to_join_with(

@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from app.errors import BadUserInput
+from app.models import MAX_ID
 
 _PREFIX = "referral:"
 
@@ -23,9 +24,16 @@ def decode_cursor(cursor: str | None) -> int | None:
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise BadUserInput("The cursor is not valid.", field="after") from exc
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+    position = text.removeprefix(_PREFIX)
+    issued = (
+        text.startswith(_PREFIX)
+        and position.isdigit()
+        and len(position) <= len(str(MAX_ID))
+        and int(position) <= MAX_ID
+    )
+    if not issued:
         raise BadUserInput("The cursor is not valid.", field="after")
-    return int(text[len(_PREFIX) :])
+    return int(position)
 
 
 def check_page_size(size: int, *, maximum: int, field: str = "first") -> int:

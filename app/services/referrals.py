@@ -33,16 +33,26 @@ class ReferralPage:
 def parse_id(raw: str | int) -> int:
     """A user id from a client: a positive whole number, else BAD_USER_INPUT."""
     text = str(raw).strip()
-    if not text.isascii() or not text.isdigit() or int(text) < 1 or len(text) > 18:
+    # The length goes first: int() refuses strings of over 4300 digits with a ValueError.
+    if not text.isascii() or not text.isdigit() or len(text) > 18 or int(text) < 1:
         raise BadUserInput("An id is a positive whole number.", field="id")
     return int(text)
 
 
 async def list_page(
-    session: AsyncSession, *, user_id: int, first: int, after: str | None, max_first: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    first: int,
+    after: str | None,
+    max_first: int,
+    size_field: str = "first",
 ) -> ReferralPage:
-    """One page of a user's referrals; NOT_FOUND when there is no such user."""
-    check_page_size(first, maximum=max_first)
+    """One page of a user's referrals; NOT_FOUND when there is no such user.
+
+    `size_field` names the page size in errors as the caller's transport calls it.
+    """
+    check_page_size(first, maximum=max_first, field=size_field)
     after_id = decode_cursor(after)
     referrer = await get_or_raise(session, user_id=user_id)
     referee_ids = await referral_repo.list_referee_ids(

@@ -12,6 +12,7 @@ from app.models import RefreshToken
 from app.repositories import tokens as token_repo
 from app.repositories import users as user_repo
 from app.security import AccessClaims, hash_refresh_token, new_refresh_token
+from app.services import accounts
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +28,29 @@ class IssuedTokens:
     expires_in: int
     user: User
     token_type: str = "bearer"  # noqa: S105 - the OAuth 2.0 token type, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    access_token: str
+    expires_in: int
+
+
+async def sign_in(
+    session: AsyncSession, runtime: Runtime, *, email: str, password: str
+) -> IssuedTokens:
+    """Check the credentials, then open a session with an access and a refresh token."""
+    user = await accounts.authenticate(session, email=email, password=password)
+    return await start(session, runtime, user=user)
+
+
+async def grant_access(
+    session: AsyncSession, runtime: Runtime, *, email: str, password: str
+) -> AccessGrant:
+    """Check the credentials, then issue an access token alone (what the auth cookie carries)."""
+    user = await accounts.authenticate(session, email=email, password=password)
+    assert user.id is not None
+    return AccessGrant(access_token=runtime.tokens.encode(user.id), expires_in=runtime.tokens.ttl)
 
 
 async def start(session: AsyncSession, runtime: Runtime, *, user: User) -> IssuedTokens:
@@ -107,3 +131,12 @@ async def end(
     if known is not None and known.user_id == claims.user_id:
         await token_repo.revoke_family(session, family_id=known.family_id, now=datetime.now(UTC))
         await session.commit()
+
+
+async def sign_out(
+    session: AsyncSession, runtime: Runtime, *, access_token: str, refresh_token: str | None = None
+) -> None:
+    """End the session of a valid access token (UNAUTHENTICATED otherwise), as `end` does."""
+    await authenticate(session, runtime, access_token=access_token)
+    claims = runtime.tokens.decode(access_token)
+    await end(session, runtime, claims=claims, refresh_token=refresh_token)
