@@ -17,6 +17,7 @@ from app.db import create_engine, create_session_factory
 from app.graphql.schema import GraphQLApp, build_schema
 from app.integrations import build_email_verifier, build_enricher
 from app.observability import RequestIdMiddleware
+from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
 from app.security import TokenCodec
 from app.services.enrichment import EnrichmentQueue
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
+        *rest_routes(settings),
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
@@ -109,6 +111,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_credentials=True,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=rest_exception_handlers(),
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     return app

@@ -1,0 +1,77 @@
+"""Accounts and sign-in over REST, as the replaced service's clients call them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import JSONResponse, Response
+
+from app.rest.models import TokenRead, UserRead
+from app.services import accounts, sessions
+
+if TYPE_CHECKING:
+    from app.rest.models import LoginForm, RegisterBody, RegisterQuery, TokenForm
+    from app.rest.operation import Call
+    from app.settings import Settings
+
+# RFC 6749 section 5.1: answers that carry tokens are never cached.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def register(call: Call, *, query: RegisterQuery, body: RegisterBody) -> UserRead:
+    """Register; with `referral_code`, as the referral of that code's owner."""
+    registration = await accounts.register(
+        call.session,
+        call.runtime,
+        email=body.email,
+        password=body.password,
+        referral_code=query.referral_code,
+    )
+    return UserRead.from_registration(registration)
+
+
+async def login(call: Call, *, body: LoginForm) -> Response:
+    """Sign in: sets the auth cookie for as long as the access token lives."""
+    grant = await sessions.grant_access(
+        call.session, call.runtime, email=body.username, password=body.password
+    )
+    response = Response(status_code=204, headers=NO_STORE)
+    response.set_cookie(
+        value=grant.access_token, max_age=grant.expires_in, **_cookie(call.runtime.settings)
+    )
+    return response
+
+
+async def logout(call: Call) -> Response:
+    """Sign out: revokes the access token (bearer or cookie) and clears the cookie."""
+    await sessions.sign_out(call.session, call.runtime, access_token=call.access_token())
+    response = Response(status_code=204)
+    response.delete_cookie(**_cookie(call.runtime.settings))
+    return response
+
+
+async def token(call: Call, *, body: TokenForm) -> Response:
+    """OAuth2 token endpoint: password grant (RFC 6749 4.3) or refresh (RFC 6749 6)."""
+    if body.grant_type == "refresh_token":
+        assert body.refresh_token is not None  # TokenForm checks each grant's fields
+        issued = await sessions.refresh(
+            call.session, call.runtime, refresh_token=body.refresh_token
+        )
+    else:
+        assert body.username is not None
+        assert body.password is not None
+        issued = await sessions.sign_in(
+            call.session, call.runtime, email=body.username, password=body.password
+        )
+    return JSONResponse(TokenRead.from_issued(issued).model_dump(mode="json"), headers=NO_STORE)
+
+
+def _cookie(settings: Settings) -> dict[str, Any]:
+    """Where the auth cookie lives: HttpOnly, SameSite=Lax, the whole site, Secure if set."""
+    return {
+        "key": settings.auth_cookie_name,
+        "path": "/",
+        "httponly": True,
+        "samesite": "lax",
+        "secure": settings.auth_cookie_secure,
+    }

@@ -1,0 +1,92 @@
+"""The REST edge's one error translation point: `{"detail": ...}` with the contract's status."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import to_jsonable_python
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from app.db import is_unavailable
+from app.errors import DomainError, RateLimited, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+    from starlette.requests import Request
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_CODE = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "BAD_USER_INPUT": 422,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "REFERRAL_CODE_INVALID": 400,
+    "REFERRAL_CODE_EXPIRED": 400,
+    "EMAIL_REJECTED": 400,
+    "RATE_LIMITED": 429,
+    "SERVICE_UNAVAILABLE": 503,
+    "INTERNAL_SERVER_ERROR": 500,
+}
+# Input echoed back in a validation error, except where it is the whole body or a secret.
+_UNECHOED_TYPES = {"missing", "json_invalid", "model_type", "model_attributes_type"}
+_SECRET_FIELDS = {"password", "refresh_token", "client_secret"}
+
+
+class InvalidRequest(Exception):
+    """The request could not be read into the operation's models (answered 422)."""
+
+    def __init__(self, issues: list[dict[str, Any]]) -> None:
+        super().__init__("invalid request")
+        self.issues = issues
+
+
+def validation_issues(errors: list[ErrorDetails], *, source: str) -> list[dict[str, Any]]:
+    """Pydantic's errors in FastAPI's familiar shape, located in `source` (path, query, body)."""
+    issues = []
+    for error in errors:
+        loc = [source, *error["loc"]]
+        issue: dict[str, Any] = {"type": error["type"], "loc": loc, "msg": error["msg"]}
+        if error["type"] not in _UNECHOED_TYPES and not _SECRET_FIELDS.intersection(map(str, loc)):
+            issue["input"] = to_jsonable_python(error["input"], fallback=str)
+        if "ctx" in error:
+            issue["ctx"] = to_jsonable_python(error["ctx"], fallback=str)
+        issues.append(issue)
+    return issues
+
+
+def error_response(error: Exception, *, operation: str) -> JSONResponse:
+    """The answer to an error raised while serving `operation` ("METHOD /path/{template}")."""
+    if isinstance(error, InvalidRequest):
+        return JSONResponse({"detail": error.issues}, status_code=422)
+    if not isinstance(error, DomainError):
+        if not is_unavailable(error):
+            # The path template, not the path: a path may carry an email address.
+            logger.error(
+                "unexpected %s in %s\n%s",
+                type(error).__name__,
+                operation,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
+            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        logger.warning("database unavailable in %s: %s", operation, type(error).__name__)
+        error = ServiceUnavailable()
+    status = STATUS_BY_CODE.get(error.code, 500)
+    headers = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse({"detail": error.detail}, status_code=status, headers=headers)
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """Starlette's own errors (unknown path, wrong method) in the same `{"detail": ...}` shape."""
+    assert isinstance(error, HTTPException)
+    detail = error.detail or HTTPStatus(error.status_code).phrase
+    return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
