@@ -1,0 +1,136 @@
+"""Malformed and invalid requests: always 422 in FastAPI's familiar shape, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api import Api, unique_email
+from tests.rest.helpers import signed_up
+
+
+def issues(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 422, response.text
+    return response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"email": ', b"not json", b"", b'{"email": "a@example.com", "password": "\\ud800abcdefgh"}'],
+)
+async def test_malformed_json_is_422(api: Api, body: bytes) -> None:
+    response = await api.http.post(
+        "/auth/register/", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert [issue["type"] for issue in issues(response)] == ["json_invalid"]
+    assert issues(response)[0]["loc"] == ["body"]
+
+
+@pytest.mark.parametrize("body", [b"[]", b"null", b'"text"', b"42"])
+async def test_json_that_is_not_an_object_is_422(api: Api, body: bytes) -> None:
+    response = await api.http.post(
+        "/auth/register/", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert issues(response)[0]["loc"] == ["body"]
+
+
+async def test_a_body_declared_as_something_else_than_json_is_422(api: Api) -> None:
+    response = await api.http.post(
+        "/auth/register/",
+        content=b'{"email": "a@example.com", "password": "long enough"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert issues(response) == [
+        {"type": "json_type", "loc": ["body"], "msg": "The body must be JSON."}
+    ]
+
+
+async def test_missing_and_mistyped_fields_are_listed_with_their_location(api: Api) -> None:
+    response = await api.http.post("/auth/register/", json={"email": 42})
+    assert issues(response) == [
+        {
+            "type": "string_type",
+            "loc": ["body", "email"],
+            "msg": "Input should be a valid string",
+            "input": 42,
+        },
+        {"type": "missing", "loc": ["body", "password"], "msg": "Field required"},
+    ]
+
+
+async def test_a_password_is_never_echoed_back(api: Api) -> None:
+    response = await api.http.post(
+        "/auth/register/", json={"email": unique_email(), "password": ["secret", "parts"]}
+    )
+    assert "input" not in issues(response)[0]
+    assert "secret" not in response.text
+
+
+async def test_problems_in_path_query_and_body_come_in_one_answer(api: Api) -> None:
+    _, headers = await signed_up(api)
+    response = await api.http.post(
+        "/referrals/create_code", json={"code": 1234, "expiration": "soon"}, headers=headers
+    )
+    assert [issue["loc"] for issue in issues(response)] == [
+        ["body", "code"],
+        ["body", "expiration"],
+    ]
+    query = await api.http.get("/referrals/by_id/1", params={"limit": "many"})
+    assert issues(query)[0]["loc"] == ["query", "limit"]
+
+
+async def test_the_login_form_needs_username_and_password(api: Api) -> None:
+    response = await api.http.post("/auth/login", json={"username": "a", "password": "b"})
+    assert [issue["loc"] for issue in issues(response)] == [
+        ["body", "username"],
+        ["body", "password"],
+    ]
+
+
+async def test_a_malformed_multipart_form_is_422(api: Api) -> None:
+    response = await api.http.post(
+        "/auth/login",
+        content=b"--elsewhere\r\nbroken",
+        headers={"Content-Type": "multipart/form-data; boundary=expected"},
+    )
+    assert issues(response)[0]["type"] == "form_invalid"
+
+
+async def test_a_multipart_login_form_works_like_a_urlencoded_one(api: Api) -> None:
+    user, _ = await signed_up(api)
+    response = await api.http.post(
+        "/auth/login",
+        files={"username": (None, user["email"]), "password": (None, "correct horse battery")},
+    )
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"grant_type": "client_credentials"}, "Input should be 'password' or 'refresh_token'"),
+        ({"grant_type": "password", "username": "a@example.com"}, "grant_type=password needs"),
+        ({"grant_type": "refresh_token"}, "grant_type=refresh_token needs `refresh_token`"),
+    ],
+)
+async def test_a_token_request_must_fit_its_grant(
+    api: Api, form: dict[str, str], message: str
+) -> None:
+    response = await api.http.post("/auth/token", data=form)
+    assert message in issues(response)[0]["msg"]
+
+
+async def test_an_oversized_body_is_refused(api: Api) -> None:
+    response = await api.http.post(
+        "/auth/register/", json={"email": unique_email(), "password": "x" * 100_000}
+    )
+    assert response.status_code == 413
+
+
+async def test_unknown_paths_and_methods_answer_in_the_detail_shape(api: Api) -> None:
+    missing = await api.http.get("/referrals/nothing/here")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not Found"})
+    wrong = await api.http.get("/referrals/create_code")
+    assert (wrong.status_code, wrong.json()) == (405, {"detail": "Method Not Allowed"})
+    assert wrong.headers["allow"] == "POST"
