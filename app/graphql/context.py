@@ -35,11 +35,14 @@ class Context:
     _viewer: User | None = None
     _viewer_error: DomainError | None = None
     _viewer_resolved: bool = False
+    _closed: bool = False
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
         """The request's session, one user at a time: sibling resolvers run concurrently."""
         async with self._db_lock:
+            if self._closed:
+                raise RequestEnded
             yield self.session
 
     @cached_property
@@ -81,4 +84,15 @@ class Context:
         return viewer
 
     async def close(self) -> None:
-        await self.session.close()
+        """Close the session once no resolver is using it.
+
+        An error in a non-null field ends the operation while its siblings may still be loading;
+        those finish first, and any that come later stop at `db()` (their results are dropped).
+        """
+        async with self._db_lock:
+            self._closed = True
+            await self.session.close()
+
+
+class RequestEnded(Exception):
+    """A resolver orphaned by an error asked for the session after the response was made."""
