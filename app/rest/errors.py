@@ -33,8 +33,6 @@ STATUS_BY_CODE = {
     "SERVICE_UNAVAILABLE": 503,
     "INTERNAL_SERVER_ERROR": 500,
 }
-# Input echoed back in a validation error, except where it is the whole body or a secret.
-_UNECHOED_TYPES = {"missing", "json_invalid", "model_type", "model_attributes_type"}
 _SECRET_FIELDS = {"password", "refresh_token", "client_secret"}
 
 
@@ -52,7 +50,10 @@ def validation_issues(errors: list[ErrorDetails], *, source: str) -> list[dict[s
     for error in errors:
         loc = [source, *error["loc"]]
         issue: dict[str, Any] = {"type": error["type"], "loc": loc, "msg": error["msg"]}
-        if error["type"] not in _UNECHOED_TYPES and not _SECRET_FIELDS.intersection(map(str, loc)):
+        # The input is echoed for one field, never for a whole body (or a missing field's
+        # parent) where a password could be, nor for a secret field.
+        names_one_field = len(loc) > 1 and error["type"] != "missing"
+        if names_one_field and not _SECRET_FIELDS.intersection(map(str, loc)):
             issue["input"] = to_jsonable_python(error["input"], fallback=str)
         if "ctx" in error:
             issue["ctx"] = to_jsonable_python(error["ctx"], fallback=str)

@@ -65,6 +65,11 @@ async def test_a_password_is_never_echoed_back(api: Api) -> None:
     )
     assert "input" not in issues(response)[0]
     assert "secret" not in response.text
+    token = await api.http.post(
+        "/auth/token", data={"grant_type": "password", "password": "secret password"}
+    )
+    assert issues(token)[0]["loc"] == ["body"]
+    assert "secret" not in token.text
 
 
 async def test_problems_in_path_query_and_body_come_in_one_answer(api: Api) -> None:
