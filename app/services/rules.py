@@ -64,7 +64,13 @@ def as_utc(moment: datetime) -> datetime:
 
 def check_expiry(expires_at: datetime, *, now: datetime, max_days: int) -> datetime:
     """The expiry in UTC, if it is in the future and at most `max_days` ahead."""
-    expiry = as_utc(expires_at)
+    try:
+        expiry = as_utc(expires_at)
+    except OverflowError as exc:  # an offset pushed the moment past year 1 or 9999
+        raise BadUserInput(
+            f"The expiry must be in the future and at most {max_days} days ahead.",
+            field="expiresAt",
+        ) from exc
     if expiry <= now:
         raise BadUserInput("The expiry must be in the future.", field="expiresAt")
     if expiry > now + timedelta(days=max_days):

@@ -87,7 +87,9 @@ async def test_a_bad_code_or_expiry_is_422(api: Api) -> None:
     bad_code = {"code": "a-b", "expiration": in_days(1)}
     past = {"expiration": in_days(-1)}
     too_far = {"expiration": in_days(400)}
-    for body in (bad_code, past, too_far):
+    before_year_1_in_utc = {"expiration": "0001-01-01T00:00:00+00:02"}
+    after_year_9999_in_utc = {"expiration": "9999-12-31T23:59:59-01:00"}
+    for body in (bad_code, past, too_far, before_year_1_in_utc, after_year_9999_in_utc):
         response = await api.http.post("/referrals/create_code", json=body, headers=headers)
         assert isinstance(detail(response, 422), str)
 
