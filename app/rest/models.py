@@ -110,7 +110,7 @@ class CreateCodeBody(BaseModel):
         json_schema_extra=CODE_DOC,
     )
     expiration: datetime = Field(
-        description="In the future, at most 365 days ahead; UTC when given without an offset."
+        description="In the future, at most CODE_MAX_TTL_DAYS (365) days ahead; UTC if naive."
     )
 
 

@@ -63,7 +63,7 @@ def openapi_document(settings: Settings | None = None) -> dict[str, Any]:
         "tags": TAGS,
         "paths": paths,
         "components": {
-            "schemas": definitions["$defs"],
+            "schemas": _forms_without_null(definitions["$defs"]),
             "securitySchemes": {
                 "OAuth2PasswordBearer": {
                     "type": "oauth2",
@@ -73,6 +73,17 @@ def openapi_document(settings: Settings | None = None) -> dict[str, Any]:
             },
         },
     }
+
+
+def _forms_without_null(schemas: dict[str, Any]) -> dict[str, Any]:
+    """Form fields are strings or absent: a null branch would only clutter the docs' forms."""
+    for operation in OPERATIONS:
+        if operation.body is not None and operation.body_format == "form":
+            form = schemas[operation.body.__name__]
+            form["properties"] = {
+                name: _without_null(field) for name, field in form["properties"].items()
+            }
+    return schemas
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -139,7 +150,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     schema = dict(schema)
     options = [option for option in schema.pop("anyOf", []) if option != {"type": "null"}]
     if len(options) == 1:
-        schema |= options[0]
+        schema = options[0] | schema
     elif options:
         schema["anyOf"] = options
     if schema.get("default", ...) is None:

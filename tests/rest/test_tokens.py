@@ -28,6 +28,22 @@ async def test_the_password_grant_answers_rfc_6749_tokens(api: Api) -> None:
     assert response.headers["pragma"] == "no-cache"
 
 
+async def test_the_token_endpoint_ignores_what_swagger_ui_adds_to_the_form(api: Api) -> None:
+    user = await register(api)
+    response = await api.http.post(
+        "/auth/token",
+        data={
+            "grant_type": "password",
+            "username": user["email"],
+            "password": "correct horse battery",
+            "scope": "",
+            "client_id": "",
+            "client_secret": "",
+        },
+    )
+    assert response.status_code == 200
+
+
 async def test_a_bearer_token_signs_requests_in(api: Api) -> None:
     user = await register(api)
     issued = await tokens(api, user["email"])
