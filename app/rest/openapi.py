@@ -52,7 +52,9 @@ def openapi_document(settings: Settings | None = None) -> dict[str, Any]:
     refs: Refs = {model: ref for (model, _), ref in keyed_refs.items()}
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
-        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation, refs)
+        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation(
+            operation, refs
+        )
     return {
         "openapi": "3.1.0",
         "info": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -72,8 +73,13 @@ class Operation:
     headers: Mapping[str, str] = field(default_factory=dict)  # success headers, for the docs
 
     @property
+    def template(self) -> str:
+        """The path as OpenAPI writes it: `{email}` for Starlette's `{email:path}`."""
+        return re.sub(r"{(\w+):\w+}", r"{\1}", self.path)
+
+    @property
     def name(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.template}"
 
     @property
     def summary(self) -> str:

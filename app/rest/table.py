@@ -75,7 +75,7 @@ OPERATIONS = (
     ),
     Operation(
         "GET",
-        "/referrals/code_by_email/{email}",
+        "/referrals/code_by_email/{email:path}",  # "/" is allowed in an email address
         referrals.code_by_email,
         tag="referrals",
         path_params=EmailPath,

@@ -115,7 +115,7 @@ def answers_with_contract_errors(headers: dict[str, str]) -> Callable[[Case], No
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [(operation.method, operation.path) for operation in OPERATIONS]
+    ("method", "path"), [(operation.method, operation.template) for operation in OPERATIONS]
 )
 def test_rest_answers_as_its_openapi_document_says(
     fuzzed_app: Starlette, fuzz_headers: dict[str, str], method: str, path: str

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import pytest
 
-from tests.rest.helpers import create_code, register, signed_up
+from tests.rest.helpers import bearer, create_code, register, signed_up, tokens
 
 if TYPE_CHECKING:
     from tests.api import Api
@@ -91,6 +93,15 @@ async def test_code_by_email_ignores_the_case_of_the_email(api: Api) -> None:
     assert created["code"] == "CASEY123"
     response = await api.http.get(f"/referrals/code_by_email/{user['email'].upper()}")
     assert response.json() == {"code": "CASEY123"}
+
+
+async def test_code_by_email_finds_an_address_with_a_slash(api: Api) -> None:
+    email = f"a/b.{uuid.uuid4().hex[:8]}@example.com"
+    user = await register(api, email)
+    headers = bearer((await tokens(api, user["email"]))["access_token"])
+    created = await create_code(api, headers)
+    response = await api.http.get(f"/referrals/code_by_email/{quote(email, safe='')}")
+    assert response.json() == {"code": created["code"]}
 
 
 async def test_create_code_without_a_code_generates_one(api: Api) -> None:
