@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from app.services.referrals import parse_id
-from app.services.rules import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.services.rules import (
+    MAX_CODE_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_CODE_LENGTH,
+    MIN_PASSWORD_LENGTH,
+)
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonDict
@@ -23,13 +29,23 @@ if TYPE_CHECKING:
     from app.services.sessions import IssuedTokens
 
 MAX_LIMIT = 1000
-CODE_DOC: JsonDict = {"minLength": 4, "maxLength": 24, "pattern": "^[A-Za-z0-9]{4,24}$"}
+CODE_DOC: JsonDict = {
+    "minLength": MIN_CODE_LENGTH,
+    "maxLength": MAX_CODE_LENGTH,
+    "pattern": f"^[A-Za-z0-9]{{{MIN_CODE_LENGTH},{MAX_CODE_LENGTH}}}$",
+}
 EMAIL_DOC: JsonDict = {"format": "email", "maxLength": MAX_EMAIL_LENGTH}
 PASSWORD_DOC: JsonDict = {"minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH}
 ALWAYS_NULL = "Always null; kept for the replaced service's clients."
 
 Email = Annotated[str, Field(description="An email address.", json_schema_extra=EMAIL_DOC)]
-Password = Annotated[str, Field(description="8 to 128 characters.", json_schema_extra=PASSWORD_DOC)]
+Password = Annotated[
+    str,
+    Field(
+        description=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
+        json_schema_extra=PASSWORD_DOC,
+    ),
+]
 UserId = Annotated[
     int,
     BeforeValidator(parse_id),
@@ -106,7 +122,8 @@ class PageQuery(BaseModel):
 class CreateCodeBody(BaseModel):
     code: str | None = Field(
         default=None,
-        description="4 to 24 letters and digits, case-insensitive; omitted: the server picks one.",
+        description=f"{MIN_CODE_LENGTH} to {MAX_CODE_LENGTH} letters and digits, any case; "
+        "omitted: the server picks one.",
         json_schema_extra=CODE_DOC,
     )
     expiration: datetime = Field(
