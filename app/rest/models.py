@@ -46,6 +46,7 @@ Password = Annotated[
         json_schema_extra=PASSWORD_DOC,
     ),
 ]
+# parse_id raises BAD_USER_INPUT, which pydantic lets through (it is no ValueError): the rule's 422.
 UserId = Annotated[
     int,
     BeforeValidator(parse_id),
