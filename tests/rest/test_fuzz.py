@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from schemathesis.schemas import APIOperation
     from starlette.applications import Starlette
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 EXPECTED_GRAPHQL_CODES = set(STATUS_BY_CODE) - {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
 _sdl = graphql.build_schema(graphql_sdl())
 GRAPHQL_FIELDS = [
