@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for DATABASE_URL with bounded connect and statement times."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: error messages (and so logs) never carry bound emails or hashes.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if settings.is_sqlite:
         options["connect_args"] = {"timeout": settings.db_timeout}
     else:

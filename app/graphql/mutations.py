@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.errors import Unauthenticated
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.graphql.types import (
     AuthPayload,
@@ -37,8 +38,9 @@ class Mutation:
         """Sign in with email and password."""
         context = info.context
         async with context.db() as session:
-            user = await accounts.authenticate(session, email=input.email, password=input.password)
-            issued = await sessions.start(session, context.runtime, user=user)
+            issued = await sessions.sign_in(
+                session, context.runtime, email=input.email, password=input.password
+            )
         return AuthPayload.from_issued(issued)
 
     @strawberry.mutation
@@ -57,12 +59,13 @@ class Mutation:
     ) -> bool:
         """Revoke the presented access token, and the refresh token's family if given."""
         context = info.context
-        await context.require_viewer()
         token = context.access_token
-        assert token is not None
-        claims = context.runtime.tokens.decode(token)
+        if token is None:
+            raise Unauthenticated
         async with context.db() as session:
-            await sessions.end(session, context.runtime, claims=claims, refresh_token=refresh_token)
+            await sessions.sign_out(
+                session, context.runtime, access_token=token, refresh_token=refresh_token
+            )
         return True
 
     @strawberry.mutation
