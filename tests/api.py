@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from sqlmodel import col, select, update
+
+from app.models import ReferralCode, User
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -119,3 +122,20 @@ async def database(app: Starlette) -> AsyncIterator[Any]:
     """A session on the app's own database, for arranging states no API call can reach."""
     async with app.state.runtime.session_factory() as session:
         yield session
+
+
+async def expire_code(api: Api, code: str) -> None:
+    """Move a code's expiry into the past and forget what the cache knew of it."""
+    async with database(api.app) as session:
+        await session.exec(
+            update(ReferralCode)
+            .where(col(ReferralCode.code) == code)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        await session.commit()
+        owner = (
+            await session.exec(
+                select(User.email).join(ReferralCode).where(col(ReferralCode.code) == code)
+            )
+        ).one()
+    await api.app.state.runtime.codes.invalidate(email=owner, code=code)

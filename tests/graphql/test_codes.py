@@ -8,8 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api import CODE_BY_EMAIL, CREATE_CODE, DELETE_CODE, Api, in_days, unique_email
-from tests.graphql.test_register import expire_code
+from tests.api import (
+    CODE_BY_EMAIL,
+    CREATE_CODE,
+    DELETE_CODE,
+    Api,
+    expire_code,
+    in_days,
+    unique_email,
+)
 
 
 async def test_create_code_needs_a_signed_in_user(api: Api) -> None:

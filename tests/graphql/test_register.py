@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import col, select, update
 
-from app.models import ReferralCode, User
-from tests.api import REGISTER, Api, database, unique_email
+from tests.api import REGISTER, Api, expire_code, unique_email
 
 
 async def test_register_answers_with_the_whole_email_of_the_new_user(api: Api) -> None:
@@ -128,20 +125,3 @@ async def register_error(api: Api, *, referral_code: str) -> str:
     """The error code a new registration with this referral code gets."""
     variables = {"email": unique_email(), "password": "long enough", "referralCode": referral_code}
     return await api.error_code(REGISTER, {"input": variables})
-
-
-async def expire_code(api: Api, code: str) -> None:
-    """Move a code's expiry into the past and forget what the cache knew of it."""
-    async with database(api.app) as session:
-        await session.exec(
-            update(ReferralCode)
-            .where(col(ReferralCode.code) == code)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-        await session.commit()
-        owner = (
-            await session.exec(
-                select(User.email).join(ReferralCode).where(col(ReferralCode.code) == code)
-            )
-        ).one()
-    await api.app.state.runtime.codes.invalidate(email=owner, code=code)

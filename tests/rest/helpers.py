@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select, update
+from sqlmodel import col, update
 
-from app.models import ReferralCode, User
+from app.models import User
 from tests.api import PASSWORD, database, in_days, unique_email
 
 if TYPE_CHECKING:
@@ -70,23 +69,6 @@ async def create_code(
     response = await api.http.post("/referrals/create_code", json=body, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def expire_code(api: Api, code: str) -> None:
-    """Move a code's expiry into the past and forget what the cache knew of it."""
-    async with database(api.app) as session:
-        await session.exec(
-            update(ReferralCode)
-            .where(col(ReferralCode.code) == code)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-        await session.commit()
-        owner = (
-            await session.exec(
-                select(User.email).join(ReferralCode).where(col(ReferralCode.code) == code)
-            )
-        ).one()
-    await api.app.state.runtime.codes.invalidate(email=owner, code=code)
 
 
 async def deactivate(api: Api, user_id: int) -> None:

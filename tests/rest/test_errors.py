@@ -11,13 +11,12 @@ import pytest
 from app.errors import RateLimited
 from app.main import create_app
 from app.services import codes
-from tests.api import Api, unique_email
+from tests.api import Api, expire_code, unique_email
 from tests.conftest import make_settings, running
 from tests.rest.helpers import (
     bearer,
     create_code,
     deactivate,
-    expire_code,
     in_days,
     register,
     signed_up,
