@@ -13,6 +13,7 @@ from strawberry.types.unset import UNSET
 
 from app.graphql.context import Context
 from app.graphql.errors import to_contract_error
+from app.graphql.limits import query_limits
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 
@@ -36,7 +37,9 @@ class ReferralSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with its limits; `settings` turns production guards on."""
+    introspection = settings.introspection_enabled if settings is not None else True
     extensions: list[Any] = [
+        *query_limits(introspection=introspection),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
@@ -83,7 +86,11 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         """Every error leaves with a contract code, whichever stage raised it."""
         if result.errors:
-            result.errors = [to_contract_error(error) for error in result.errors]
+            hide_suggestions = not self.runtime.settings.introspection_enabled
+            result.errors = [
+                to_contract_error(error, hide_suggestions=hide_suggestions)
+                for error in result.errors
+            ]
         return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
