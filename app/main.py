@@ -17,6 +17,7 @@ from app.db import create_engine, create_session_factory
 from app.graphql.schema import GraphQLApp, build_schema
 from app.integrations import build_email_verifier, build_enricher
 from app.observability import RequestIdMiddleware
+from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
 from app.security import TokenCodec
@@ -43,6 +44,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         if enricher is not None
         else None
     )
+    limiter = RateLimiter.from_settings(settings)
     try:
         if enrichment is not None:
             await enrichment.start()
@@ -60,12 +62,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             ),
             revocations=RevocationList(cache),
             http=http,
+            limiter=limiter,
             email_checker=build_email_verifier(settings, http, cache),
             enrichment=enrichment,
         )
     finally:
         if enrichment is not None:
             await enrichment.stop()
+        await limiter.close()
         await http.aclose()
         await cache.close()
         await engine.dispose()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.cache import CacheStore, CodeCache
+    from app.rate_limits import RateLimiter
     from app.security import TokenCodec
     from app.services.revocations import RevocationList
     from app.settings import Settings
@@ -46,5 +47,6 @@ class Runtime:
     tokens: TokenCodec
     revocations: RevocationList
     http: httpx.AsyncClient
+    limiter: RateLimiter
     email_checker: EmailChecker | None = None
     enrichment: EnrichmentSubmitter | None = None

@@ -38,6 +38,12 @@ def unique_email(domain: str = "example.com") -> str:
     return f"user-{uuid.uuid4().hex[:12]}@{domain}"
 
 
+def unique_client() -> str:
+    """A loopback address no other test uses, so that rate limits count for this test alone."""
+    host = uuid.uuid4().int % (2**24 - 2) + 1
+    return f"127.{host >> 16}.{(host >> 8) & 255}.{host & 255}"
+
+
 def in_days(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
@@ -56,8 +62,9 @@ class Api:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, app: Starlette) -> AsyncIterator[Api]:
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async def connect(cls, app: Starlette, *, client: str = "127.0.0.1") -> AsyncIterator[Api]:
+        """A client for the app, seen as coming from the address `client`."""
+        transport = httpx.ASGITransport(app=app, client=(client, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield cls(client, app)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.errors import DomainError, Unauthenticated
 from app.graphql.loaders import Loaders
+from app.rate_limits import client_of
 from app.services import sessions
 from app.transport_auth import bearer_or_cookie_token
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from app.models import User
+    from app.rate_limits import Action
     from app.runtime import Runtime
 
 
@@ -82,6 +84,10 @@ class Context:
         if viewer is None:
             raise self._viewer_error or Unauthenticated
         return viewer
+
+    async def count_attempt(self, action: Action, *, account: str | None = None) -> None:
+        """Count one attempt of this request's client (each alias is one); RATE_LIMITED if over."""
+        await self.runtime.limiter.hit(action, client=client_of(self.request), account=account)
 
     async def close(self) -> None:
         """Close the session once no resolver is using it.

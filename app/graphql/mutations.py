@@ -23,6 +23,7 @@ class Mutation:
     async def register(self, info: strawberry.Info[Context], input: RegisterInput) -> User:
         """Create an account, as a referral when a code is given."""
         context = info.context
+        await context.count_attempt("register")
         async with context.db() as session:
             registration = await accounts.register(
                 session,
@@ -37,6 +38,7 @@ class Mutation:
     async def login(self, info: strawberry.Info[Context], input: LoginInput) -> AuthPayload:
         """Sign in with email and password."""
         context = info.context
+        await context.count_attempt("login", account=input.email)
         async with context.db() as session:
             issued = await sessions.sign_in(
                 session, context.runtime, email=input.email, password=input.password
@@ -49,6 +51,7 @@ class Mutation:
     ) -> AuthPayload:
         """Trade a refresh token for new tokens; the old one stops working."""
         context = info.context
+        await context.count_attempt("refresh_token")
         async with context.db() as session:
             issued = await sessions.refresh(session, context.runtime, refresh_token=refresh_token)
         return AuthPayload.from_issued(issued)
