@@ -5,5 +5,5 @@ from app.observability import configure_logging
 from app.settings import load_settings
 
 settings = load_settings()
-configure_logging(settings.log_level)
+configure_logging(settings.log_level, json=settings.json_logs, secrets=settings.secret_values)
 app = create_app(settings)

@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from app import health
+from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import create_engine, create_session_factory
 from app.graphql.schema import GraphQLApp, build_schema
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_headers=["authorization", "content-type", "x-request-id"],
             allow_credentials=True,
         ),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
     app = Starlette(
         routes=routes,

@@ -6,11 +6,17 @@ import contextvars
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import orjson
 from starlette.datastructures import MutableHeaders
 
+from app.redaction import install_redaction
+
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -27,12 +33,33 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
-    """Plain text logs with the request id on every line."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log collectors: time, level, logger, request id, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return orjson.dumps(entry).decode()
+
+
+def configure_logging(level: str, *, json: bool = False, secrets: Iterable[str] = ()) -> None:
+    """Logs with the request id on every line, plain or JSON, with secrets redacted."""
+    install_redaction(secrets)
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        JsonFormatter()
+        if json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     root = logging.getLogger()
     root.handlers = [handler]

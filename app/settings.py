@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
+# A random key of 32+ bytes has far more distinct characters (hex has 16); "changeme"*4 has 6.
+MIN_SECRET_DISTINCT_CHARACTERS = 12
 SECRET_FILE_NAME = ".secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -48,11 +52,14 @@ class Settings(BaseSettings):
     rate_limits: Literal["on", "off"] = "on"
     graphiql: bool | None = None
     introspection: bool | None = None
-    cors_origins: list[str] = Field(default_factory=list)
+    # Comma-separated (or a JSON list); never "*", since cookies authenticate too.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=65_536, gt=0)
 
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = None  # json by default in production
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout: float = Field(default=5.0, gt=0)
 
@@ -63,6 +70,29 @@ class Settings(BaseSettings):
             return "postgresql+asyncpg://" + value.split("://", 1)[1]
         return value
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        exact = [origin.rstrip("/") for origin in origins]
+        for origin in exact:
+            parts = urlsplit(origin)
+            bare = not (parts.path or parts.query or parts.fragment or "*" in origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or not bare:
+                raise ValueError(
+                    f"CORS_ORIGINS lists origins like https://app.example.com, not {origin!r}"
+                )
+        return exact
+
     @model_validator(mode="after")
     def _production_guards(self) -> Settings:
         if self.is_production:
@@ -71,6 +101,11 @@ class Settings(BaseSettings):
             if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
                 raise ValueError(
                     f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes when APP_ENV=production"
+                )
+            if len(set(self.secret_key)) < MIN_SECRET_DISTINCT_CHARACTERS:
+                raise ValueError(
+                    "SECRET_KEY looks like a placeholder; use a random one, e.g. the output of "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
                 )
         return self
 
@@ -93,6 +128,19 @@ class Settings(BaseSettings):
     @property
     def rate_limits_enabled(self) -> bool:
         return self.rate_limits == "on"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.is_production
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every configured secret (the fields kept out of repr), for log redaction."""
+        return [
+            value
+            for name, field in type(self).model_fields.items()
+            if not field.repr and isinstance(value := getattr(self, name), str) and value
+        ]
 
     @cached_property
     def signing_key(self) -> str:

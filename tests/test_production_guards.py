@@ -1,0 +1,142 @@
+"""Production guards: a strong SECRET_KEY, exact CORS origins, a bounded request body."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.main import create_app
+from app.settings import load_settings
+from tests.api import Api
+from tests.conftest import make_settings, running
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+STRONG_KEY = "q7V-2mZ_kP9xR4tL8wB1nC6yH3jF5dS0aE"
+
+
+def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m app serve` in an empty folder (no .env) with only these variables set."""
+    base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+    base |= {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/referrals.db", "PORT": "9"}
+    return subprocess.run(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=tmp_path,
+        env=base | {"PYTHONPATH": os.getcwd()} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "complaint"),
+    [
+        (None, "SECRET_KEY is required"),
+        ("too-short-for-hs256", "SECRET_KEY must be at least 32 bytes"),
+        ("changeme" * 4, "SECRET_KEY looks like a placeholder"),
+    ],
+)
+def test_production_refuses_to_serve_without_a_strong_secret_key(
+    tmp_path: Path, secret_key: str | None, complaint: str
+) -> None:
+    env = {"APP_ENV": "production"} | ({"SECRET_KEY": secret_key} if secret_key else {})
+    finished = serve(tmp_path, **env)
+    assert finished.returncode == 2
+    assert complaint in finished.stderr
+    assert not (tmp_path / "referrals.db").exists()  # refused before migrating anything
+
+
+def test_a_strong_secret_key_is_accepted_in_production() -> None:
+    settings = load_settings(_env_file=None, app_env="production", secret_key=STRONG_KEY)
+    assert settings.signing_key == STRONG_KEY
+
+
+def test_cors_origins_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "https://app.example.com, http://localhost:3000/")
+    settings = load_settings(_env_file=None)
+    assert settings.cors_origins == ["https://app.example.com", "http://localhost:3000"]
+
+
+@pytest.mark.parametrize("origins", ["*", "https://*.example.com", '["*"]', "app.example.com"])
+def test_cors_origins_must_be_exact(monkeypatch: pytest.MonkeyPatch, origins: str) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", origins)
+    with pytest.raises(ValidationError, match="CORS_ORIGINS lists origins like"):
+        load_settings(_env_file=None)
+
+
+def test_a_wildcard_cors_origin_stops_the_server(tmp_path: Path) -> None:
+    finished = serve(tmp_path, CORS_ORIGINS="*")
+    assert finished.returncode == 2
+    assert "CORS_ORIGINS" in finished.stderr
+
+
+ALLOWED_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture
+async def guarded_api(backend: dict[str, Any]) -> AsyncIterator[Api]:
+    settings = make_settings(backend, cors_origins=[ALLOWED_ORIGIN], max_body_bytes=4096)
+    async with running(create_app(settings)) as app, Api.connect(app) as client:
+        yield client
+
+
+async def preflight(api: Api, origin: str) -> dict[str, str]:
+    response = await api.http.options(
+        "/graphql",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
+    return dict(response.headers)
+
+
+async def test_a_configured_origin_may_call_with_credentials(guarded_api: Api) -> None:
+    headers = await preflight(guarded_api, ALLOWED_ORIGIN)
+    assert headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert headers["access-control-allow-credentials"] == "true"
+
+
+async def test_any_other_origin_is_not_allowed(guarded_api: Api) -> None:
+    headers = await preflight(guarded_api, "https://evil.example.net")
+    assert "access-control-allow-origin" not in headers
+    response = await guarded_api.http.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Origin": "https://evil.example.net"}
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_body_within_the_limit_is_served(guarded_api: Api) -> None:
+    query = "{ __typename }" + " " * 3000
+    assert await guarded_api.gql(query) == {"__typename": "Query"}
+
+
+async def test_a_declared_body_over_the_limit_is_refused(guarded_api: Api) -> None:
+    response = await guarded_api.http.post(
+        "/graphql", json={"query": "{ __typename }" + " " * 5000}
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 4096 bytes."}
+    assert response.headers["x-request-id"]
+
+
+async def test_a_streamed_body_over_the_limit_is_refused(guarded_api: Api) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ __typename }'
+        for _ in range(10):
+            yield b" " * 1000
+
+    response = await guarded_api.http.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_the_default_body_limit_is_64_kib() -> None:
+    assert load_settings(_env_file=None).max_body_bytes == 64 * 1024
