@@ -47,11 +47,14 @@ def check_password(password: str) -> str:
 
 
 def normalize_code(code: str, *, field: str = "code") -> str:
-    """A code upper-cased, if it is 4 to 24 letters and digits."""
-    normalized = code.strip().upper()
-    if not CODE_PATTERN.fullmatch(normalized):
+    """A code upper-cased, if it is 4 to 24 ASCII letters and digits.
+
+    Checked before upper-casing: "ß", the dotless i and the "ff" ligature upper-case to ASCII.
+    """
+    stripped = code.strip()
+    if not CODE_PATTERN.fullmatch(stripped.upper()) or not stripped.isascii():
         raise BadUserInput("A referral code is 4 to 24 letters and digits.", field=field)
-    return normalized
+    return stripped.upper()
 
 
 def generate_code() -> str:
