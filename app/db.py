@@ -57,6 +57,18 @@ def is_unavailable(error: BaseException) -> bool:
 
     if isinstance(error, (OperationalError, InterfaceError, PoolTimeout, ConnectionError)):
         return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if isinstance(error, DBAPIError) and (
+        error.connection_invalidated or _is_unavailable_state(getattr(error.orig, "sqlstate", None))
+    ):
         return True
     return isinstance(error, (OSError, TimeoutError))
+
+
+def _is_unavailable_state(sqlstate: object) -> bool:
+    """SQLSTATEs of a server that is down, starting, shutting down or full, not of a bad query.
+
+    asyncpg reports "the database system is starting up" (57P03) as a plain DBAPIError.
+    """
+    if not isinstance(sqlstate, str):
+        return False
+    return sqlstate.startswith(("08", "57P")) or sqlstate == "53300"
