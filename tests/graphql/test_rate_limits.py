@@ -21,7 +21,7 @@ REFRESH = "mutation R($token: String!) { refreshToken(refreshToken: $token) { ac
 
 
 def limit_of(action: str, scope: str) -> int:
-    (rule,) = [rule for rule in RULES[action] if rule.scope == scope]  # type: ignore[index]
+    (rule,) = [rule for rule in RULES[action] if rule.scope == scope]
     return rule.limit.amount
 
 
