@@ -12,6 +12,8 @@ from sqlmodel import col, select, update
 
 from app.models import ReferralCode, User
 
+from app.rate_limits import RULES
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
@@ -42,6 +44,12 @@ def unique_client() -> str:
     """A loopback address no other test uses, so that rate limits count for this test alone."""
     host = uuid.uuid4().int % (2**24 - 2) + 1
     return f"127.{host >> 16}.{(host >> 8) & 255}.{host & 255}"
+
+
+def limit_of(action: str, scope: str) -> int:
+    """How many attempts at `action` a window admits per `scope` (client, account...)."""
+    (rule,) = [rule for rule in RULES[action] if rule.scope == scope]  # type: ignore[index]
+    return rule.limit.amount
 
 
 def in_days(days: float) -> str:

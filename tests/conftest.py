@@ -85,6 +85,13 @@ async def app(backend: dict[str, Any]) -> AsyncIterator[Starlette]:
         yield started
 
 
+@pytest.fixture(scope="session")
+async def limited_app(backend: dict[str, Any]) -> AsyncIterator[Starlette]:
+    """The app with its rate limits on; tests stay apart by their clients' addresses."""
+    async with running(create_app(make_settings(backend, rate_limits="on"))) as started:
+        yield started
+
+
 @pytest.fixture
 async def api(app: Starlette) -> AsyncIterator[Api]:
     async with Api.connect(app) as client:

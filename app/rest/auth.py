@@ -20,6 +20,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 async def register(call: Call, *, query: RegisterQuery, body: RegisterBody) -> UserRead:
     """Register; with `referral_code`, as the referral of that code's owner."""
+    await call.count_attempt("register")
     registration = await accounts.register(
         call.session,
         call.runtime,
@@ -32,6 +33,7 @@ async def register(call: Call, *, query: RegisterQuery, body: RegisterBody) -> U
 
 async def login(call: Call, *, body: LoginForm) -> Response:
     """Sign in: sets the auth cookie for as long as the access token lives."""
+    await call.count_attempt("login", account=body.username)
     grant = await sessions.grant_access(
         call.session, call.runtime, email=body.username, password=body.password
     )
@@ -54,12 +56,14 @@ async def token(call: Call, *, body: TokenForm) -> Response:
     """OAuth2 token endpoint: password grant (RFC 6749 4.3) or refresh (RFC 6749 6)."""
     if body.grant_type == "refresh_token":
         assert body.refresh_token is not None  # TokenForm checks each grant's fields
+        await call.count_attempt("refresh_token")
         issued = await sessions.refresh(
             call.session, call.runtime, refresh_token=body.refresh_token
         )
     else:
         assert body.username is not None
         assert body.password is not None
+        await call.count_attempt("login", account=body.username)
         issued = await sessions.sign_in(
             call.session, call.runtime, email=body.username, password=body.password
         )

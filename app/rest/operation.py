@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.errors import Unauthenticated
+from app.rate_limits import client_of
 from app.rest.errors import InvalidRequest, error_response, validation_issues
 from app.services import sessions
 from app.transport_auth import bearer_or_cookie_token
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from app.models import User
+    from app.rate_limits import Action
     from app.runtime import Runtime
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
@@ -46,6 +48,10 @@ class Call:
         if token is None:
             raise Unauthenticated
         return token
+
+    async def count_attempt(self, action: Action, *, account: str | None = None) -> None:
+        """Count one attempt of this request's client, as GraphQL does; RATE_LIMITED if over."""
+        await self.runtime.limiter.hit(action, client=client_of(self.request), account=account)
 
     async def viewer(self) -> User:
         """The signed-in user; UNAUTHENTICATED (or FORBIDDEN when inactive) otherwise."""

@@ -7,33 +7,28 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from app.main import create_app
-from app.rate_limits import RULES
-from tests.api import CODE_BY_EMAIL, LOGIN, PASSWORD, REGISTER, Api, unique_client, unique_email
-from tests.conftest import make_settings, running
+from tests.api import (
+    CODE_BY_EMAIL,
+    LOGIN,
+    PASSWORD,
+    REGISTER,
+    Api,
+    limit_of,
+    unique_client,
+    unique_email,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import Callable
 
     from starlette.applications import Starlette
 
 REFRESH = "mutation R($token: String!) { refreshToken(refreshToken: $token) { accessToken } }"
 
 
-def limit_of(action: str, scope: str) -> int:
-    (rule,) = [rule for rule in RULES[action] if rule.scope == scope]
-    return rule.limit.amount
-
-
 LOGINS_PER_ACCOUNT_AND_CLIENT = limit_of("login", "account_client")
 LOGINS_PER_ACCOUNT = limit_of("login", "account")
 LOGINS_PER_CLIENT = limit_of("login", "client")
-
-
-@pytest.fixture(scope="session")
-async def limited_app(backend: dict[str, Any]) -> AsyncIterator[Starlette]:
-    async with running(create_app(make_settings(backend, rate_limits="on"))) as app:
-        yield app
 
 
 @pytest.fixture
