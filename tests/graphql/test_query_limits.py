@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from graphql import parse
+from graphql import get_introspection_query, parse
 
 from app.graphql.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, most_expensive_operation
 from app.graphql.schema import build_schema
@@ -146,6 +146,17 @@ async def test_fragments_that_fan_out_are_rejected_quickly(api: Api) -> None:
     started = time.monotonic()
     assert await api.error_code(query) == "BAD_USER_INPUT"
     assert time.monotonic() - started < 1.0
+
+
+async def test_the_introspection_query_of_graphiql_and_codegen_is_within_the_limits(
+    api: Api,
+) -> None:
+    options = ("specified_by_url", "directive_is_repeatable", "schema_description")
+    full = get_introspection_query(
+        descriptions=True, input_value_deprecation=True, **dict.fromkeys(options, True)
+    )
+    data = await api.gql(full)
+    assert data["__schema"]["queryType"] == {"name": "Query", "kind": "OBJECT"}
 
 
 async def test_batched_operations_are_refused(api: Api) -> None:
