@@ -74,6 +74,10 @@ async def register(
     code = await _code_to_join_with(session, runtime, referral_code)
     if await user_repo.get_by_email(session, email=email) is not None:
         raise EmailTaken
+    # The verifier may take seconds and the hash a while: hand the connection back to the pool
+    # meanwhile, or slow verifications starve every other request of connections. (The unique
+    # email constraint still settles a race with another registration.)
+    await session.rollback()
     email_check = await _check_deliverable(runtime, email)
     user = User(
         email=email,
