@@ -11,7 +11,6 @@ import httpx
 from sqlmodel import col, select, update
 
 from app.models import ReferralCode, User
-
 from app.rate_limits import RULES
 
 if TYPE_CHECKING:
