@@ -1,0 +1,1 @@
+"""Load benchmarks for the referral service: `python -m bench --help`."""

@@ -1,0 +1,147 @@
+"""Running one scenario: warm up, load with wrk, and watch the workers while it runs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bench.procs import connections_per_worker, cpu_times, rss_bytes, worker_pids
+from bench.wrk import WrkRun
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bench.procs import Children
+    from bench.scenarios import Scenario
+    from bench.service import Server
+    from bench.wrk import Request
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    duration: int
+    connections: int
+    threads: int
+    warmup: int
+
+
+@dataclass
+class Measurement:
+    """One run of one scenario, or why it did not run."""
+
+    scenario: str
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    requests: int = 0
+    errors: int = 0
+    sample_error: str = ""
+    worker_cpu_s: list[float] = field(default_factory=list)
+    worker_connections: list[int] = field(default_factory=list)
+    worker_rss_mb: list[float] = field(default_factory=list)
+    beside_rps: float | None = None
+    beside_p99_ms: float | None = None
+    skipped: str | None = None
+
+
+def probe(server: Server, request: Request) -> str | None:
+    """Send the request once; None when the answer is right, else what is wrong with it."""
+    body = request.body
+    if body is not None and request.unique_email_prefix is not None:
+        body = body.replace("{email}", f"probe-{uuid.uuid4().hex[:12]}@bench.example.com")
+    headers = {"Content-Type": request.content_type} if request.content_type else {}
+    try:
+        answer = httpx.request(
+            request.method, server.url + request.path, content=body, headers=headers, timeout=30
+        )
+    except httpx.HTTPError as error:
+        return f"no answer: {error!r}"
+    text = answer.text
+    if answer.status_code != request.expect_status:
+        return f"HTTP {answer.status_code}: {text[:200]}"
+    if request.expect_text and request.expect_text not in text:
+        return f"answer lacks {request.expect_text!r}: {text[:200]}"
+    if request.reject_text and request.reject_text in text:
+        return f"answer has {request.reject_text!r}: {text[:200]}"
+    return None
+
+
+def route_missing(server: Server, request: Request) -> bool:
+    """True when the server has no such route (the REST shim is not there yet)."""
+    answer = httpx.request(request.method, server.url + request.path, timeout=30)
+    if answer.status_code == 405:
+        return True
+    return answer.status_code == 404 and "detail" not in answer.text
+
+
+def run(
+    scenario: Scenario,
+    server: Server,
+    *,
+    children: Children,
+    settings: LoadSettings,
+    workdir: Path,
+) -> Measurement:
+    """Warm up, then measure the scenario with wrk while sampling the workers."""
+    if server.process.poll() is not None:
+        raise RuntimeError(f"{server.name} died (exit {server.process.returncode})")
+    server.workers = worker_pids(server.process.pid)
+    script = workdir / f"{scenario.name}.lua"
+
+    def load(request: Request, duration: int, name: str) -> WrkRun:
+        return WrkRun(
+            children,
+            url=server.url,
+            request=request,
+            script_path=workdir / f"{scenario.name}-{name}.lua",
+            duration=duration,
+            connections=settings.connections,
+            threads=settings.threads,
+        )
+
+    if settings.warmup:
+        load(scenario.request, settings.warmup, "warmup").result()
+    beside = None
+    if scenario.beside is not None:
+        beside = load(scenario.beside, settings.duration + 2, "beside")
+        time.sleep(1.0)  # let the load beside reach its steady state first
+    started_cpu = [cpu_times(pid).total for pid in server.workers]
+    main = WrkRun(
+        children,
+        url=server.url,
+        request=scenario.request,
+        script_path=script,
+        duration=settings.duration,
+        connections=settings.connections,
+        threads=settings.threads,
+    )
+    time.sleep(settings.duration / 2)
+    connections = connections_per_worker(server.workers, server.port)
+    result = main.result()
+    ended_cpu = [cpu_times(pid).total for pid in server.workers]
+    measurement = Measurement(
+        scenario=scenario.name,
+        rps=result.rps,
+        p50_ms=result.p50_ms,
+        p90_ms=result.p90_ms,
+        p99_ms=result.p99_ms,
+        max_ms=result.max_ms,
+        requests=result.requests,
+        errors=result.errors,
+        sample_error=result.sample_error,
+        worker_cpu_s=[end - start for start, end in zip(started_cpu, ended_cpu, strict=True)],
+        worker_connections=connections,
+        worker_rss_mb=[rss_bytes(pid) / 2**20 for pid in server.workers],
+    )
+    if beside is not None:
+        beside_result = beside.result()
+        measurement.beside_rps = beside_result.rps
+        measurement.beside_p99_ms = beside_result.p99_ms
+        measurement.errors += beside_result.errors
+    return measurement

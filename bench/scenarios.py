@@ -1,0 +1,212 @@
+"""The scenarios: what each sends, how its answer is checked, and the replaced service's numbers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
+
+from bench.service import CODE_BY_EMAIL, LOGIN, REFERRALS_BY_ID, REGISTER
+from bench.wrk import Request
+
+if TYPE_CHECKING:
+    from bench.database import Referrer
+    from bench.service import Owner
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """The replaced service on the same kind of machine (issue 6): wrk -t1 -c32 -d20s."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+REPLACED_CODE = Replaced(rps=1032, p50_ms=21, p99_ms=154)
+REPLACED_REFERRALS = Replaced(rps=682, p50_ms=42, p99_ms=170)
+REPLACED_LOGIN = Replaced(rps=4.5, p50_ms=6100, p99_ms=12400)
+REPLACED_REGISTER = Replaced(rps=4.4, p50_ms=5600, p99_ms=8600)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    about: str
+    server: str  # "app" or "ceiling"
+    request: Request
+    replaced: Replaced | None = None
+    rest: bool = False  # needs the REST shim
+    beside: Request | None = None  # a load that runs on the app at the same time
+    hashes: str | None = None  # "verify" or "hash": bounded by argon2id, compared with its limit
+
+
+def _graphql_body(query: str, variables: dict[str, object]) -> str:
+    return json.dumps({"query": query, "variables": variables}, separators=(",", ":"))
+
+
+def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[str, Scenario]:
+    """Every scenario, in the order they run, for the seeded data of this run."""
+    json_type = "application/json"
+    code_graphql = Request(
+        "POST",
+        "/graphql",
+        _graphql_body(CODE_BY_EMAIL, {"email": owner.email}),
+        json_type,
+        expect_text=owner.code,
+        reject_text='"errors"',
+    )
+    login_graphql = Request(
+        "POST",
+        "/graphql",
+        _graphql_body(LOGIN, {"input": {"email": owner.email, "password": owner.password}}),
+        json_type,
+        expect_text='"accessToken"',
+        reject_text='"errors"',
+    )
+
+    def referrals(referrer: Referrer) -> Request:
+        return Request(
+            "POST",
+            "/graphql",
+            _graphql_body(REFERRALS_BY_ID, {"id": str(referrer.id)}),
+            json_type,
+            expect_text=f'"totalCount":{referrer.referrals}',
+            reject_text='"errors"',
+        )
+
+    def register_graphql(tag: str) -> Request:
+        body = _graphql_body(REGISTER, {"input": {"email": "{email}", "password": owner.password}})
+        return Request(
+            "POST",
+            "/graphql",
+            body,
+            json_type,
+            expect_text='"register"',
+            reject_text='"errors"',
+            unique_email_prefix=f"{tag}-{run_id}",
+        )
+
+    scenarios = [
+        Scenario(
+            "ceiling",
+            "bare Starlette JSON endpoint, same uvicorn settings and workers",
+            "ceiling",
+            Request("GET", "/json", expect_text='"hello"'),
+        ),
+        Scenario(
+            "code-graphql",
+            "codeByEmail over GraphQL (cached)",
+            "app",
+            code_graphql,
+            REPLACED_CODE,
+        ),
+        Scenario(
+            "code-rest",
+            "GET /referrals/code_by_email/{email} (cached)",
+            "app",
+            Request(
+                "GET",
+                f"/referrals/code_by_email/{quote(owner.email, safe='@')}",
+                expect_text=owner.code,
+            ),
+            REPLACED_CODE,
+            rest=True,
+        ),
+        Scenario(
+            "referrals-100",
+            f"referralsById first page (50) of a referrer with {small.referrals:,} referrals",
+            "app",
+            referrals(small),
+            REPLACED_REFERRALS,
+        ),
+        Scenario(
+            "referrals-big",
+            f"referralsById first page (50) of a referrer with {big.referrals:,} referrals",
+            "app",
+            referrals(big),
+            REPLACED_REFERRALS,
+        ),
+        Scenario(
+            "referrals-rest-100",
+            f"GET /referrals/by_id/{{id}}?limit=50, {small.referrals:,} referrals",
+            "app",
+            Request("GET", f"/referrals/by_id/{small.id}?limit=50", expect_text='"referrals"'),
+            REPLACED_REFERRALS,
+            rest=True,
+        ),
+        Scenario(
+            "login",
+            "login mutation (argon2id verify)",
+            "app",
+            login_graphql,
+            REPLACED_LOGIN,
+            hashes="verify",
+        ),
+        Scenario(
+            "login-rest",
+            "POST /auth/token, password grant (argon2id verify)",
+            "app",
+            Request(
+                "POST",
+                "/auth/token",
+                urlencode(
+                    {"grant_type": "password", "username": owner.email, "password": owner.password}
+                ),
+                "application/x-www-form-urlencoded",
+                expect_text='"access_token"',
+            ),
+            REPLACED_LOGIN,
+            rest=True,
+            hashes="verify",
+        ),
+        Scenario(
+            "register",
+            "register mutation, a new email each time (argon2id hash)",
+            "app",
+            register_graphql("reg"),
+            REPLACED_REGISTER,
+            hashes="hash",
+        ),
+        Scenario(
+            "register-rest",
+            "POST /auth/register/, a new email each time (argon2id hash)",
+            "app",
+            Request(
+                "POST",
+                "/auth/register/",
+                json.dumps({"email": "{email}", "password": owner.password}),
+                json_type,
+                expect_text='"id"',
+                unique_email_prefix=f"regrest-{run_id}",
+            ),
+            REPLACED_REGISTER,
+            rest=True,
+            hashes="hash",
+        ),
+        Scenario(
+            "code-under-login",
+            "codeByEmail over GraphQL while a login load (same wrk settings) runs beside it",
+            "app",
+            code_graphql,
+            REPLACED_CODE,
+            beside=login_graphql,
+        ),
+    ]
+    return {scenario.name: scenario for scenario in scenarios}
+
+
+NAMES = [
+    "ceiling",
+    "code-graphql",
+    "code-rest",
+    "referrals-100",
+    "referrals-big",
+    "referrals-rest-100",
+    "login",
+    "login-rest",
+    "register",
+    "register-rest",
+    "code-under-login",
+]
