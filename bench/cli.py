@@ -251,9 +251,11 @@ def _scenarios(
             print(
                 f"  [{repeat + 1}/{args.repeat}] {name:<20} {measurement.rps:>9.1f} req/s"
                 f"  p50 {measurement.p50_ms:>8.1f} ms  p99 {measurement.p99_ms:>8.1f} ms"
-                f"  errors {measurement.errors}"
+                f"  errors {measurement.errors}{measurement.error_kinds or ''}"
                 f"  conns {measurement.worker_connections}"
-                f"  cpu {[round(cpu, 1) for cpu in measurement.worker_cpu_s]} s",
+                f"  cpu {[round(cpu, 1) for cpu in measurement.worker_cpu_s]} s"
+                f"  machine: workers {measurement.cpu_workers:.0%} wrk {measurement.cpu_wrk:.0%}"
+                f" db+cache {measurement.cpu_datastores:.0%} other {measurement.cpu_other:.0%}",
                 flush=True,
             )
     return {name: report.summarise(runs) for name, runs in measurements.items()}

@@ -176,3 +176,32 @@ def wait_until(predicate: Any, *, timeout: float, interval: float = 0.1) -> bool
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy since boot, over all cores (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def cpu_seconds_of(commands: frozenset[str]) -> float:
+    """CPU seconds used so far by every live process whose command name is in `commands`."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (entry / "stat").read_text()
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            if name in commands:
+                total += cpu_times(int(entry.name)).total
+    return total
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds of this process's finished and reaped children (the wrk runs)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

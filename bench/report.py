@@ -27,6 +27,7 @@ class Summary:
     beside_rps: float | None = None
     skipped: str | None = None
     sample_error: str = ""
+    machine_cpu: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def summarise(measurements: list[Measurement]) -> Summary:
@@ -49,6 +50,7 @@ def summarise(measurements: list[Measurement]) -> Summary:
         worker_cpu_share=[cpu / cpu_total for cpu in middle.worker_cpu_s],
         beside_rps=statistics.median(besides) if besides else None,
         sample_error=next((m.sample_error for m in ran if m.sample_error), ""),
+        machine_cpu=(middle.cpu_workers, middle.cpu_wrk, middle.cpu_datastores, middle.cpu_other),
     )
 
 
@@ -156,13 +158,14 @@ def table(
     ceiling = summaries.get("ceiling")
     header = (
         "| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | x replaced"
-        " | replaced req/s, p50, p99 | conns per worker | CPU per worker |"
+        " | replaced req/s, p50, p99 | conns per worker | CPU per worker"
+        " | machine CPU: workers/wrk/db+cache/other |"
     )
-    rows = [header, "|" + "---|" * 10]
+    rows = [header, "|" + "---|" * 11]
     for name, summary in summaries.items():
         scenario = scenarios[name]
         if summary.skipped is not None:
-            rows.append(f"| {name} | skipped: {summary.skipped} |" + " |" * 8)
+            rows.append(f"| {name} | skipped: {summary.skipped} |" + " |" * 9)
             continue
         x_ceiling = (
             f"{_ratio(summary.rps, ceiling.rps):.2f}"
@@ -184,7 +187,8 @@ def table(
             f"| {name} | {_rps(summary.rps)} | {_ms(summary.p50_ms)} | {_ms(summary.p99_ms)}"
             f" | {summary.errors} | {x_ceiling} | {x_replaced} | {replaced_text}"
             f" | {'/'.join(map(str, summary.worker_connections))}"
-            f" | {'/'.join(f'{share:.0%}' for share in summary.worker_cpu_share)} |"
+            f" | {'/'.join(f'{share:.0%}' for share in summary.worker_cpu_share)}"
+            f" | {'/'.join(f'{share:.0%}' for share in summary.machine_cpu)} |"
         )
     return "\n".join(rows)
 

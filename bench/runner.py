@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -9,7 +10,15 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bench.procs import connections_per_worker, cpu_times, rss_bytes, worker_pids
+from bench.procs import (
+    children_cpu_seconds,
+    connections_per_worker,
+    cpu_seconds_of,
+    cpu_times,
+    machine_busy_seconds,
+    rss_bytes,
+    worker_pids,
+)
 from bench.wrk import WrkRun
 
 if TYPE_CHECKING:
@@ -48,6 +57,16 @@ class Measurement:
     beside_rps: float | None = None
     beside_p99_ms: float | None = None
     skipped: str | None = None
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    settle_s: float = 0.0  # how long the workers took to go idle before the run
+    # Where the machine's CPU went while the scenario ran, as shares of all cores' time.
+    cpu_workers: float = 0.0
+    cpu_wrk: float = 0.0
+    cpu_datastores: float = 0.0
+    cpu_other: float = 0.0
+
+
+DATASTORES = frozenset({"postgres", "redis-server"})
 
 
 def probe(server: Server, request: Request) -> str | None:
@@ -80,6 +99,27 @@ def route_missing(server: Server, request: Request) -> bool:
     return answer.status_code == 404 and "detail" not in answer.text
 
 
+IDLE_SHARE = 0.05  # of one core, per worker
+SETTLE_TIMEOUT = 120.0
+
+
+def settle(server: Server, *, timeout: float = SETTLE_TIMEOUT) -> float | None:
+    """Wait (bounded) until every worker is idle: a load wrk gave up on may still be running.
+
+    Returns the seconds waited, or None when the workers were still busy after `timeout`.
+    """
+    began = time.monotonic()
+    window = 0.5
+    while time.monotonic() - began < timeout:
+        before = [cpu_times(pid).total for pid in server.workers]
+        time.sleep(window)
+        after = [cpu_times(pid).total for pid in server.workers]
+        busy = [end - start for start, end in zip(before, after, strict=True)]
+        if max(busy) <= IDLE_SHARE * window:
+            return time.monotonic() - began
+    return None
+
+
 def run(
     scenario: Scenario,
     server: Server,
@@ -105,13 +145,17 @@ def run(
             threads=settings.threads,
         )
 
+    waited = settle(server)
     if settings.warmup:
         load(scenario.request, settings.warmup, "warmup").result()
+        waited = settle(server)
     beside = None
     if scenario.beside is not None:
         beside = load(scenario.beside, settings.duration + 2, "beside")
         time.sleep(1.0)  # let the load beside reach its steady state first
     started_cpu = [cpu_times(pid).total for pid in server.workers]
+    started_machine, started_stores = machine_busy_seconds(), cpu_seconds_of(DATASTORES)
+    started_clock, started_wrk = time.monotonic(), children_cpu_seconds()
     main = WrkRun(
         children,
         url=server.url,
@@ -125,6 +169,9 @@ def run(
     connections = connections_per_worker(server.workers, server.port)
     result = main.result()
     ended_cpu = [cpu_times(pid).total for pid in server.workers]
+    machine = machine_busy_seconds() - started_machine
+    stores = cpu_seconds_of(DATASTORES) - started_stores
+    capacity = (time.monotonic() - started_clock) * len(os.sched_getaffinity(0))
     measurement = Measurement(
         scenario=scenario.name,
         rps=result.rps,
@@ -135,6 +182,8 @@ def run(
         requests=result.requests,
         errors=result.errors,
         sample_error=result.sample_error,
+        error_kinds=dict(result.breakdown),
+        settle_s=waited if waited is not None else SETTLE_TIMEOUT,
         worker_cpu_s=[end - start for start, end in zip(started_cpu, ended_cpu, strict=True)],
         worker_connections=connections,
         worker_rss_mb=[rss_bytes(pid) / 2**20 for pid in server.workers],
@@ -144,4 +193,17 @@ def run(
         measurement.beside_rps = beside_result.rps
         measurement.beside_p99_ms = beside_result.p99_ms
         measurement.errors += beside_result.errors
+        for kind, count in beside_result.breakdown.items():
+            measurement.error_kinds[f"beside {kind}"] = count
+    if waited is None:
+        measurement.error_kinds["workers still busy before the run"] = 1
+    if result.requests == 0:
+        measurement.errors += 1
+        measurement.error_kinds["no answer in the run"] = 1
+    workers_cpu = sum(measurement.worker_cpu_s)
+    wrk_cpu = children_cpu_seconds() - started_wrk
+    measurement.cpu_workers = workers_cpu / capacity
+    measurement.cpu_wrk = wrk_cpu / capacity
+    measurement.cpu_datastores = stores / capacity
+    measurement.cpu_other = max(0.0, machine - workers_cpu - wrk_cpu - stores) / capacity
     return measurement

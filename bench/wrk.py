@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -63,7 +64,11 @@ def _lua_string(text: str) -> str:
 
 
 def lua_script(request: Request) -> str:
-    """A wrk script that sends `request`, counts wrong answers and prints JSON when done."""
+    """A wrk script that sends `request`, counts wrong answers and prints JSON when done.
+
+    Register-style requests get addresses unique to this script, so that a warm-up and the
+    measurement after it never ask for the same email.
+    """
     headers = ""
     if request.content_type:
         headers = f'wrk.headers["Content-Type"] = {_lua_string(request.content_type)}\n'
@@ -97,11 +102,12 @@ def lua_script(request: Request) -> str:
     ]
     if request.unique_email_prefix is not None:
         assert request.body is not None
+        prefix = f"{request.unique_email_prefix}-{secrets.token_hex(4)}"
         before, _, after = request.body.partition("{email}")
         lines += [
             f"body_before = {_lua_string(before)}",
             f"body_after = {_lua_string(after)}",
-            f"email_prefix = {_lua_string(request.unique_email_prefix)}",
+            f"email_prefix = {_lua_string(prefix)}",
             "counter = 0",
             "function request()",
             "  counter = counter + 1",
@@ -144,6 +150,7 @@ class WrkResult:
     max_ms: float
     errors: int  # socket errors, timeouts and wrong answers
     sample_error: str
+    breakdown: dict[str, int]
 
     @property
     def rps(self) -> float:
@@ -168,6 +175,11 @@ def parse_output(output: str) -> WrkResult:
                 max_ms=int(data["max_us"]) / 1000,
                 errors=errors,
                 sample_error=str(data.get("sample", "")),
+                breakdown={
+                    key: int(data[key])
+                    for key in ("connect_errors", "read_errors", "write_errors", "timeouts", "bad")
+                    if int(data[key])
+                },
             )
     raise RuntimeError(f"wrk printed no result line:\n{output[-2000:]}")
 
