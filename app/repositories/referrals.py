@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func
+from sqlalchemy import union_all
 from sqlmodel import col, select
 
 from app.models import Referral
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from sqlmodel.ext.asyncio.session import AsyncSession
+    from sqlmodel.sql.expression import Select
 
 
 async def add(session: AsyncSession, *, referee_id: int, referrer_id: int, code_id: int) -> None:
@@ -21,44 +22,46 @@ async def add(session: AsyncSession, *, referee_id: int, referrer_id: int, code_
     await session.flush()
 
 
+def _page(*, referrer_id: int, after_id: int | None, limit: int) -> Select[int, int]:
+    """Up to `limit` referrals of one referrer after `after_id`: a range scan of the index."""
+    query = select(Referral.referrer_id, Referral.referee_id).where(
+        Referral.referrer_id == referrer_id
+    )
+    if after_id is not None:
+        query = query.where(col(Referral.referee_id) > after_id)
+    return query.order_by(col(Referral.referee_id)).limit(limit)
+
+
 async def list_referee_ids(
     session: AsyncSession, *, referrer_id: int, after_id: int | None, limit: int
 ) -> list[int]:
     """Up to `limit` referee ids after `after_id`, oldest first, from the composite index."""
-    query = select(Referral.referee_id).where(Referral.referrer_id == referrer_id)
-    if after_id is not None:
-        query = query.where(col(Referral.referee_id) > after_id)
-    result = await session.exec(query.order_by(col(Referral.referee_id)).limit(limit))
-    return list(result.all())
+    result = await session.exec(_page(referrer_id=referrer_id, after_id=after_id, limit=limit))
+    return [referee_id for _, referee_id in result.all()]
 
 
 async def list_referee_ids_for_many(
     session: AsyncSession, *, referrer_ids: Iterable[int], after_id: int | None, limit: int
 ) -> dict[int, list[int]]:
-    """The first page of referee ids of each referrer, in one query (for DataLoaders)."""
-    ids = list(set(referrer_ids))
+    """A page of referee ids for each referrer, in one query (for DataLoaders).
+
+    One keyset range scan per referrer, glued with UNION ALL: the cost follows the page size,
+    not the referrer's number of referrals (a window over all of them read every row).
+    """
+    ids = sorted(set(referrer_ids))
     if not ids:
         return {}
-    position = (
-        func.row_number()
-        .over(partition_by=col(Referral.referrer_id), order_by=col(Referral.referee_id))
-        .label("position")
+    pages = [_page(referrer_id=referrer_id, after_id=after_id, limit=limit) for referrer_id in ids]
+    query = (
+        pages[0] if len(pages) == 1 else union_all(*(page.subquery().select() for page in pages))
     )
-    ranked = select(Referral.referrer_id, Referral.referee_id, position).where(
-        col(Referral.referrer_id).in_(ids)
-    )
-    if after_id is not None:
-        ranked = ranked.where(col(Referral.referee_id) > after_id)
-    subquery = ranked.subquery()
-    result = await session.exec(
-        select(subquery.c.referrer_id, subquery.c.referee_id)
-        .where(subquery.c.position <= limit)
-        .order_by(subquery.c.referrer_id, subquery.c.referee_id)
-    )
-    pages: dict[int, list[int]] = {referrer_id: [] for referrer_id in ids}
+    result = await session.exec(query)  # type: ignore[arg-type]  # a UNION of selects
+    found: dict[int, list[int]] = {referrer_id: [] for referrer_id in ids}
     for referrer_id, referee_id in result.all():
-        pages[referrer_id].append(referee_id)
-    return pages
+        found[referrer_id].append(referee_id)
+    for referee_ids in found.values():
+        referee_ids.sort()
+    return found
 
 
 async def referrer_ids_of(session: AsyncSession, *, referee_ids: Iterable[int]) -> dict[int, int]:
