@@ -32,21 +32,12 @@ def migrate() -> None:
 
 def serve(workers: int) -> None:
     """Migrate, then serve on HOST:PORT."""
-    import uvicorn
+    from app.serving import run
 
     settings = _settings()
     settings.signing_key  # noqa: B018 - a development key is made once here, not by each worker
     migrate()
-    uvicorn.run(
-        "app.asgi:app",
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        proxy_headers=True,
-        server_header=False,
-        timeout_graceful_shutdown=20,
-        log_config=None,
-    )
+    run("app.asgi:app", host=settings.host, port=settings.port, workers=workers)
 
 
 def export_schema(directory: Path = SCHEMA_DIR) -> None:

@@ -1,0 +1,82 @@
+"""Serving with several worker processes, each accepting on its own SO_REUSEPORT socket.
+
+`uvicorn --workers N` binds one listening socket in the parent and shares it: every worker
+waits on the same accept queue, and whichever wakes first takes the whole burst of new
+connections. Under keep-alive a client's connections then stay on that worker (seen: 32 of 32
+on one of two). With one socket per worker bound with SO_REUSEPORT, the kernel spreads new
+connections over the workers by a hash of their addresses, and a worker that dies takes its
+queue with it instead of leaving connections waiting in a queue nobody serves.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+# The options `serve` has always given uvicorn.
+SERVER_OPTIONS: dict[str, Any] = {
+    "proxy_headers": True,
+    "server_header": False,
+    "timeout_graceful_shutdown": 20,
+    "log_config": None,
+}
+
+
+def reuseport_supported() -> bool:
+    return hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux")
+
+
+def _bind_reuseport(host: str, port: int, backlog: int) -> socket.socket:
+    """Called in each worker as it unpickles its socket: a listener of its own on host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        print(f"cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)  # the supervisor stops instead of restarting in a loop
+    sock.set_inheritable(True)
+    return sock
+
+
+class PerWorkerListener:
+    """Stands in for the shared socket uvicorn hands to each worker: it crosses the process
+    boundary as a recipe, and becomes a new SO_REUSEPORT listener in the worker."""
+
+    def __init__(self, host: str, port: int, backlog: int) -> None:
+        self.address = (host, port, backlog)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, int, int]]:
+        return (_bind_reuseport, self.address)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail fast, as uvicorn does, when something already listens on host:port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            print(f"cannot listen on {host}:{port}: {error}", file=sys.stderr)
+            raise SystemExit(STARTUP_FAILURE) from None
+
+
+def run(app: str, *, host: str, port: int, workers: int) -> None:
+    """Serve the ASGI app at `app` ("module:attribute") with `workers` processes."""
+    if workers <= 1 or not reuseport_supported():
+        uvicorn.run(app, host=host, port=port, workers=workers, **SERVER_OPTIONS)
+        return
+    config = uvicorn.Config(app, host=host, port=port, workers=workers, **SERVER_OPTIONS)
+    _check_port_free(host, port)
+    listener = PerWorkerListener(host, port, config.backlog)
+    Multiprocess(config, sockets=[listener]).run()  # type: ignore[list-item]
