@@ -60,6 +60,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="also write JSON (default: bench/results/<time>-<backend>.json)",
     )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="before each scenario, wait up to this long for other load on the machine (30)",
+    )
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install wrk")
     args = parser.parse_args(argv)
     if args.quick:
@@ -68,7 +75,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.warmup = 0 if args.warmup is None else args.warmup
         args.big_referrals = args.big_referrals or 2_000
         args.repeat = 1
+        args.quiet_wait = 0.0 if args.quiet_wait is None else args.quiet_wait
     args.warmup = 3 if args.warmup is None else args.warmup
+    args.quiet_wait = 30.0 if args.quiet_wait is None else args.quiet_wait
     args.big_referrals = args.big_referrals or 1_000_000
     names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = sorted(set(names) - set(scenarios.NAMES))
@@ -112,6 +121,8 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
     run_id = uuid.uuid4().hex[:8]
     database_url = os.environ.get("DATABASE_URL") or None
     redis_url = os.environ.get("REDIS_URL") or None
+    if args.quiet_wait:
+        runner.wait_for_quiet(args.quiet_wait)
     limit, hashed = hashing.measure(rounds=3 if args.quick else 15)
     print(
         f"argon2id (app.security): hash {limit.hash_seconds * 1000:.1f} ms,"
@@ -169,7 +180,15 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
             "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
             "settings": {
                 key: getattr(args, key)
-                for key in ("duration", "warmup", "connections", "threads", "workers", "repeat")
+                for key in (
+                    "duration",
+                    "warmup",
+                    "connections",
+                    "threads",
+                    "workers",
+                    "repeat",
+                    "quiet_wait",
+                )
             },
             "hashing": dataclasses.asdict(limit),
             "big_referrals": big.referrals,
@@ -220,6 +239,7 @@ def _scenarios(
         connections=args.connections,
         threads=args.threads,
         warmup=args.warmup,
+        quiet_wait=args.quiet_wait,
     )
     skipped: dict[str, str] = {}
     for name in args.names:

@@ -36,6 +36,7 @@ class LoadSettings:
     connections: int
     threads: int
     warmup: int
+    quiet_wait: float = 0.0  # at most this long, wait for other work on the machine to calm down
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Measurement:
     skipped: str | None = None
     error_kinds: dict[str, int] = field(default_factory=dict)
     settle_s: float = 0.0  # how long the workers took to go idle before the run
+    quiet_wait_s: float = 0.0  # how long we waited for the rest of the machine to calm down
     # Where the machine's CPU went while the scenario ran, as shares of all cores' time.
     cpu_workers: float = 0.0
     cpu_wrk: float = 0.0
@@ -120,6 +122,25 @@ def settle(server: Server, *, timeout: float = SETTLE_TIMEOUT) -> float | None:
     return None
 
 
+QUIET_SHARE = 0.15  # of the whole machine: busy with work that is not ours
+
+
+def wait_for_quiet(limit: float) -> float:
+    """Wait (at most `limit` s) until processes other than ours leave the machine mostly idle.
+
+    This machine may be shared; a scenario measured while something else burns a core says
+    more about that than about the service. Returns the seconds waited.
+    """
+    began = time.monotonic()
+    cores = len(os.sched_getaffinity(0))
+    while time.monotonic() - began < limit:
+        busy = machine_busy_seconds()
+        time.sleep(1.0)
+        if (machine_busy_seconds() - busy) / cores <= QUIET_SHARE:
+            break
+    return time.monotonic() - began
+
+
 def run(
     scenario: Scenario,
     server: Server,
@@ -146,6 +167,7 @@ def run(
         )
 
     waited = settle(server)
+    quiet_wait = wait_for_quiet(settings.quiet_wait) if settings.quiet_wait else 0.0
     if settings.warmup:
         load(scenario.request, settings.warmup, "warmup").result()
         waited = settle(server)
@@ -184,6 +206,7 @@ def run(
         sample_error=result.sample_error,
         error_kinds=dict(result.breakdown),
         settle_s=waited if waited is not None else SETTLE_TIMEOUT,
+        quiet_wait_s=quiet_wait,
         worker_cpu_s=[end - start for start, end in zip(started_cpu, ended_cpu, strict=True)],
         worker_connections=connections,
         worker_rss_mb=[rss_bytes(pid) / 2**20 for pid in server.workers],
