@@ -105,6 +105,13 @@ async def register(
     return Registration(user=user, referrer_id=code.owner_id if code is not None else None)
 
 
+async def _release_connection(session: AsyncSession) -> None:
+    """End the read-only transaction, so that the pooled connection is not held (idle in
+    transaction) while a password hash waits for its thread. A commit, not a rollback: the
+    loaded user must stay usable (a rollback would expire it)."""
+    await session.commit()
+
+
 async def _code_to_join_with(
     session: AsyncSession, runtime: Runtime, referral_code: str | None
 ) -> CachedCode | None:
@@ -135,6 +142,7 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     except BadUserInput:
         normalized = None
     user = await user_repo.get_by_email(session, email=normalized) if normalized else None
+    await _release_connection(session)
     if user is None:
         await verify_password(password, await _unknown_user_hash())
         raise InvalidCredentials
