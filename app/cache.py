@@ -59,7 +59,7 @@ class CacheStore:
         """Redis for a `redis://` URL; in-process memory when there is none."""
         if url:
             return cls(_redis_backend(url, timeout), remote=True)
-        return cls(SimpleMemoryCache(serializer=StringSerializer()), remote=False)
+        return cls(SimpleMemoryCache(serializer=StringSerializer(), timeout=None), remote=False)
 
     @property
     def available(self) -> bool:

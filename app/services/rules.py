@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -21,8 +22,13 @@ GENERATED_CODE_LENGTH = 10
 GENERATED_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
+@lru_cache(maxsize=4096)
 def normalize_email(email: str) -> str:
-    """A syntactically valid address, lower-cased whole; BAD_USER_INPUT otherwise."""
+    """A syntactically valid address, lower-cased whole; BAD_USER_INPUT otherwise.
+
+    Cached: lookups ask for the same few addresses over and over, and the full syntax check
+    costs more than the rest of a cached lookup. Errors are not cached.
+    """
     candidate = email.strip()
     if not candidate or len(candidate) > MAX_EMAIL_LENGTH:
         raise BadUserInput("Enter a valid email address of at most 254 characters.", field="email")
