@@ -13,8 +13,10 @@ from bench.service import PASSWORD
 @dataclass(frozen=True, slots=True)
 class HashingLimit:
     cores: int
-    hash_seconds: float  # one hash (register), median
-    verify_seconds: float  # one verify (login), median
+    hash_seconds: float  # one hash (register), the fastest of the rounds
+    verify_seconds: float  # one verify (login), the fastest of the rounds
+    hash_median_seconds: float = 0.0
+    verify_median_seconds: float = 0.0
 
     @property
     def hash_per_second(self) -> float:
@@ -29,7 +31,11 @@ class HashingLimit:
 
 
 def measure(rounds: int = 15) -> tuple[HashingLimit, str]:
-    """Time app.security's argon2id one call at a time, on an otherwise idle machine."""
+    """Time app.security's argon2id one call at a time.
+
+    The limit takes the fastest round: on a machine that other work shares, slower rounds
+    measure that work, and the limit is what the cores can do when the service has them.
+    """
     from app.security import password_context
 
     hashed = password_context.hash(PASSWORD)  # warm up: allocations, first-call costs
@@ -44,7 +50,9 @@ def measure(rounds: int = 15) -> tuple[HashingLimit, str]:
     cores = len(os.sched_getaffinity(0))
     limit = HashingLimit(
         cores=cores,
-        hash_seconds=statistics.median(hash_times),
-        verify_seconds=statistics.median(verify_times),
+        hash_seconds=min(hash_times),
+        verify_seconds=min(verify_times),
+        hash_median_seconds=statistics.median(hash_times),
+        verify_median_seconds=statistics.median(verify_times),
     )
     return limit, hashed
