@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run migrate test lint format export-schema clean
+.PHONY: install run migrate test lint format export-schema bench bench-servers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ format: install
 
 export-schema: install ## write schema/schema.graphql and schema/openapi.json from the code
 	$(PY) -m app export-schema
+
+BENCH_ARGS         ?=
+BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+BENCH_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+bench: install ## load benchmarks on the embedded backend (BENCH_ARGS="--quick", "--repeat 3", "--soak 300")
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m bench $(BENCH_ARGS)
+
+bench-servers: install ## the same on PostgreSQL + Redis (a fresh database, dropped afterwards)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
