@@ -140,3 +140,21 @@ async def test_a_streamed_body_over_the_limit_is_refused(guarded_api: Api) -> No
 
 def test_the_default_body_limit_is_64_kib() -> None:
     assert load_settings(_env_file=None).max_body_bytes == 64 * 1024
+
+
+async def test_the_body_limit_setting_applies_to_the_rest_shim_too(guarded_api: Api) -> None:
+    declared = await guarded_api.http.post(
+        "/auth/register/", json={"email": "a@example.com", "password": "x" * 5000}
+    )
+    assert declared.status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"email": "a@example.com", "password": "'
+        for _ in range(10):
+            yield b"x" * 1000
+
+    streamed = await guarded_api.http.post(
+        "/auth/register/", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert streamed.json() == {"detail": "The request body is larger than 4096 bytes."}

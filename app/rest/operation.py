@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.body_limit import BodyTooLarge
 from app.errors import Unauthenticated
 from app.rate_limits import client_of
 from app.rest.errors import InvalidRequest, error_response, validation_issues
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
     from app.runtime import Runtime
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
-
-MAX_BODY_BYTES = 64 * 1024
-
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -99,7 +97,6 @@ class Operation:
             self.serve,
             methods=[self.method],
             name=self.handler.__name__,
-            max_body_size=MAX_BODY_BYTES,
         )
 
     async def serve(self, request: Request) -> Response:
@@ -109,8 +106,8 @@ class Operation:
             inputs = await self._inputs(request)
             async with runtime.session_factory() as session:
                 result = await self.handler(Call(request, runtime, session), **inputs)
-        except HTTPException:
-            raise
+        except (HTTPException, BodyTooLarge):
+            raise  # answered by Starlette, and by the body limit middleware with its 413
         except Exception as error:
             return error_response(error, operation=self.name)
         if isinstance(result, Response):
