@@ -30,6 +30,8 @@ from app.settings import Settings, load_settings
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from starlette.types import Receive, Scope, Send
+
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
@@ -77,17 +79,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         await engine.dispose()
 
 
-class LazyGraphQL:
-    """Mounts the GraphQL view once the lifespan has built the runtime it needs."""
+class GraphQLEndpoint:
+    """Serves /graphql through the view that the current lifespan built for its runtime."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.schema = build_schema(settings)
-        self.view: GraphQLApp | None = None
-
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if self.view is None:
-            self.view = GraphQLApp(self.schema, scope["app"].state.runtime)
-        await self.view(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.graphql(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -98,14 +94,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             app.state.runtime = runtime
+            app.state.graphql = GraphQLApp(schema, runtime)
             # What start-up built (modules, schema, mappers) lives as long as the process: out
             # of the collector's generations, a full collection pauses ~1 ms instead of ~50 ms.
             gc.freeze()
             yield
 
-    graphql = LazyGraphQL(settings)
+    schema = build_schema(settings)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
         *rest_routes(settings),

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
 
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """What a handler gets besides its inputs: the request, the shared clients and a session."""
