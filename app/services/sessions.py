@@ -41,7 +41,7 @@ async def sign_in(
 ) -> IssuedTokens:
     """Check the credentials, then open a session with an access and a refresh token."""
     user = await accounts.authenticate(session, email=email, password=password)
-    return await start(session, runtime, user=user)
+    return await _issue(session, runtime, user=user, family_id=str(uuid.uuid4()))
 
 
 async def grant_access(
@@ -51,11 +51,6 @@ async def grant_access(
     user = await accounts.authenticate(session, email=email, password=password)
     assert user.id is not None
     return AccessGrant(access_token=runtime.tokens.encode(user.id), expires_in=runtime.tokens.ttl)
-
-
-async def start(session: AsyncSession, runtime: Runtime, *, user: User) -> IssuedTokens:
-    """Open a session for a signed-in user: an access token and a new refresh token family."""
-    return await _issue(session, runtime, user=user, family_id=str(uuid.uuid4()))
 
 
 async def _issue(
@@ -100,10 +95,16 @@ async def refresh(session: AsyncSession, runtime: Runtime, *, refresh_token: str
 
 async def authenticate(session: AsyncSession, runtime: Runtime, *, access_token: str) -> User:
     """The active user an access token belongs to; UNAUTHENTICATED if it is bad or revoked."""
+    claims = await _live_claims(runtime, access_token)
+    return await _active_user(session, user_id=claims.user_id)
+
+
+async def _live_claims(runtime: Runtime, access_token: str) -> AccessClaims:
+    """The token's claims, if it is well signed, unexpired and not revoked."""
     claims = runtime.tokens.decode(access_token)
     if await runtime.revocations.is_revoked(claims.token_id):
         raise InvalidToken
-    return await _active_user(session, user_id=claims.user_id)
+    return claims
 
 
 async def _active_user(session: AsyncSession, *, user_id: int) -> User:
@@ -116,14 +117,12 @@ async def _active_user(session: AsyncSession, *, user_id: int) -> User:
     return user
 
 
-async def end(
-    session: AsyncSession,
-    runtime: Runtime,
-    *,
-    claims: AccessClaims,
-    refresh_token: str | None = None,
+async def sign_out(
+    session: AsyncSession, runtime: Runtime, *, access_token: str, refresh_token: str | None = None
 ) -> None:
-    """Revoke the presented access token and, if given, the refresh token's family."""
+    """Revoke a valid access token (UNAUTHENTICATED otherwise) and the refresh token's family."""
+    claims = await _live_claims(runtime, access_token)
+    await _active_user(session, user_id=claims.user_id)
     await runtime.revocations.revoke(token_id=claims.token_id, expires_at=claims.expires_at)
     if refresh_token is None:
         return
@@ -131,12 +130,3 @@ async def end(
     if known is not None and known.user_id == claims.user_id:
         await token_repo.revoke_family(session, family_id=known.family_id, now=datetime.now(UTC))
         await session.commit()
-
-
-async def sign_out(
-    session: AsyncSession, runtime: Runtime, *, access_token: str, refresh_token: str | None = None
-) -> None:
-    """End the session of a valid access token (UNAUTHENTICATED otherwise), as `end` does."""
-    await authenticate(session, runtime, access_token=access_token)
-    claims = runtime.tokens.decode(access_token)
-    await end(session, runtime, claims=claims, refresh_token=refresh_token)
