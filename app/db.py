@@ -50,6 +50,19 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read: no BEGIN and ROLLBACK round trips around them.
+
+    Each statement sees what was committed before it started, which is all that the READ
+    COMMITTED transactions of the writers' sessions promise a reader too.
+    """
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        class_=AsyncSession,
+        expire_on_commit=False,
+    )
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when an error means the database cannot be reached, not that a query is wrong."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from app import health
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
-from app.db import create_engine, create_session_factory
+from app.db import create_engine, create_read_session_factory, create_session_factory
 from app.graphql.schema import GraphQLApp, build_schema
 from app.integrations import build_email_verifier, build_enricher
 from app.observability import RequestIdMiddleware
@@ -56,6 +56,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             settings=settings,
             engine=engine,
             session_factory=session_factory,
+            read_session_factory=create_read_session_factory(engine),
             cache=cache,
             codes=CodeCache(cache, ttl=settings.code_cache_ttl),
             tokens=TokenCodec(

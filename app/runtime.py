@@ -42,6 +42,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    read_session_factory: async_sessionmaker[AsyncSession]
     cache: CacheStore
     codes: CodeCache
     tokens: TokenCodec

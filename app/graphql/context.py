@@ -35,7 +35,9 @@ class Context:
     request: Request
     response: Response
     runtime: Runtime
-    session: AsyncSession
+    # Set once the operation is known (ReadOnlyQueries): a query's session opens no transaction.
+    read_only: bool = False
+    _session: AsyncSession | None = None
     _db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer: User | None = None
@@ -49,7 +51,13 @@ class Context:
         async with self._db_lock:
             if self._closed:
                 raise RequestEnded
-            yield self.session
+            if self._session is None:
+                runtime = self.runtime
+                factory = (
+                    runtime.read_session_factory if self.read_only else runtime.session_factory
+                )
+                self._session = factory()
+            yield self._session
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -103,8 +111,10 @@ class Context:
         """
         async with self._db_lock:
             self._closed = True
+            if self._session is None:
+                return
             try:
-                await self.session.close()
+                await self._session.close()
             except Exception as error:
                 if not is_unavailable(error):
                     raise

@@ -32,7 +32,7 @@ class Mutation:
                 password=input.password,
                 referral_code=input.referral_code,
             )
-        return User(record=registration.user, is_caller=True)
+        return User.of(registration.user, is_caller=True)
 
     @strawberry.mutation
     async def login(self, info: strawberry.Info[Context], input: LoginInput) -> AuthPayload:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
-from app.graphql.types import ReferralCode, ReferralConnection, User, referral_connection
-from app.services import accounts, codes
+from app.graphql.types import MAX_PAGE_SIZE, ReferralCode, ReferralConnection, User
+from app.services import codes, referrals
 from app.services.referrals import parse_id
 
 
@@ -15,7 +15,7 @@ class Query:
     @strawberry.field
     async def me(self, info: strawberry.Info[Context]) -> User:
         """The signed-in user."""
-        return User(record=await info.context.require_viewer())
+        return User.of(await info.context.require_viewer())
 
     @strawberry.field
     async def code_by_email(
@@ -39,5 +39,7 @@ class Query:
         """The referrals of a user, oldest first."""
         user_id = parse_id(id)
         async with info.context.db() as session:
-            referrer = await accounts.get_or_raise(session, user_id=user_id)
-        return await referral_connection(info, referrer, first=first, after=after)
+            page = await referrals.list_page(
+                session, user_id=user_id, first=first, after=after, max_first=MAX_PAGE_SIZE
+            )
+        return ReferralConnection.from_page(page)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import strawberry
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from app.graphql.context import Context
@@ -18,6 +19,8 @@ from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from graphql import GraphQLError
     from starlette.requests import Request
     from starlette.responses import Response
@@ -35,6 +38,15 @@ class ReferralSchema(strawberry.Schema):
         """Silenced: the view logs the unexpected ones, with the request id and no input."""
 
 
+class ReadOnlyQueries(SchemaExtension):
+    """Tells the request's context whether the operation only reads, before any resolver runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        context.read_only = self.execution_context.operation_type is OperationType.QUERY
+        yield
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with its limits; `settings` turns production guards on."""
     introspection = settings.introspection_enabled if settings is not None else True
@@ -42,6 +54,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         *query_limits(introspection=introspection),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        ReadOnlyQueries,
     ]
     return ReferralSchema(
         query=Query,
@@ -67,7 +80,6 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request,
             response=response,
             runtime=self.runtime,
-            session=self.runtime.session_factory(),
         )
         request.state.graphql_context = context
         return context

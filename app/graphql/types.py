@@ -10,6 +10,7 @@ import strawberry
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.models import User as UserRecord  # noqa: TC001 - Strawberry resolves Private fields
 from app.services.pagination import check_page_size, decode_cursor, encode_cursor
+from app.services.referrals import ReferralPage
 
 if TYPE_CHECKING:
     from app.cache import CachedCode
@@ -82,102 +83,105 @@ class ReferralConnection:
     page_info: PageInfo
 
     @classmethod
-    def build(
-        cls, *, total_count: int, users: list[UserRecord], has_next_page: bool
-    ) -> ReferralConnection:
+    def from_page(cls, page: ReferralPage) -> ReferralConnection:
+        """Edges whose nodes know only their id: a page asking for ids alone reads no account."""
         edges = [
-            ReferralEdge(cursor=encode_cursor(_id(user)), node=User(record=user)) for user in users
+            ReferralEdge(cursor=encode_cursor(referee_id), node=User.by_id(referee_id))
+            for referee_id in page.referee_ids
         ]
         return cls(
-            total_count=total_count,
+            total_count=page.total_count,
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )
-
-
-def _id(user: UserRecord) -> int:
-    assert user.id is not None
-    return user.id
 
 
 @strawberry.type
 class User:
-    record: strawberry.Private[UserRecord]
+    id: strawberry.ID
+    user_id: strawberry.Private[int]
+    # Loaded on the first field that needs more than the id (through the request's DataLoader).
+    record: strawberry.Private[UserRecord | None] = None
     # True where the answer is the caller's own account (register, login) before any token exists.
     is_caller: strawberry.Private[bool] = False
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.record.id))
+    @classmethod
+    def of(cls, record: UserRecord, *, is_caller: bool = False) -> User:
+        user_id = _id(record)
+        return cls(
+            id=strawberry.ID(str(user_id)), user_id=user_id, record=record, is_caller=is_caller
+        )
+
+    @classmethod
+    def by_id(cls, user_id: int) -> User:
+        return cls(id=strawberry.ID(str(user_id)), user_id=user_id)
 
     @strawberry.field
     async def email(self, info: strawberry.Info[Context]) -> str:
         """Whole for the user themself and superusers; masked for everyone else."""
+        record = await self._record(info)
         if await self._may_see_private(info):
-            return self.record.email
-        return mask_email(self.record.email)
+            return record.email
+        return mask_email(record.email)
 
     @strawberry.field
-    def created_at(self) -> datetime:
-        return self.record.created_at
+    async def created_at(self, info: strawberry.Info[Context]) -> datetime:
+        return (await self._record(info)).created_at
 
     @strawberry.field
-    def is_verified(self) -> bool:
-        return self.record.is_verified
+    async def is_verified(self, info: strawberry.Info[Context]) -> bool:
+        return (await self._record(info)).is_verified
 
     @strawberry.field
     async def referrer(self, info: strawberry.Info[Context]) -> User | None:
-        referrer_id = await info.context.loaders.referrer_id.load(_id(self.record))
-        if referrer_id is None:
-            return None
-        referrer = await info.context.loaders.user.load(referrer_id)
-        return User(record=referrer) if referrer is not None else None
+        referrer_id = await info.context.loaders.referrer_id.load(self.user_id)
+        return User.by_id(referrer_id) if referrer_id is not None else None
 
     @strawberry.field
     async def referral_code(self, info: strawberry.Info[Context]) -> ReferralCode | None:
         """The user's active code, or null."""
-        code = await info.context.loaders.active_code.load(_id(self.record))
+        code = await info.context.loaders.active_code.load(self.user_id)
         return ReferralCode.from_cached(code) if code is not None else None
 
     @strawberry.field
     async def referrals(
         self, info: strawberry.Info[Context], first: int = 50, after: str | None = None
     ) -> ReferralConnection:
-        return await referral_connection(info, self.record, first=first, after=after)
+        """A page of this user's referrals, loaded through the batched loaders."""
+        check_page_size(first, maximum=MAX_PAGE_SIZE)
+        after_id = decode_cursor(after)
+        record = await self._record(info)
+        fetched = await info.context.loaders.referral_page.load((self.user_id, first + 1, after_id))
+        return ReferralConnection.from_page(
+            ReferralPage.of(self.user_id, record.referral_count, fetched, first=first)
+        )
 
     @strawberry.field
     async def profile(self, info: strawberry.Info[Context]) -> Profile | None:
         """Enrichment data; only for the user themself and superusers."""
         if not await self._may_see_private(info):
             return None
-        record = await info.context.loaders.profile.load(_id(self.record))
+        record = await info.context.loaders.profile.load(self.user_id)
         return Profile.from_record(record) if record is not None else None
+
+    async def _record(self, info: strawberry.Info[Context]) -> UserRecord:
+        if self.record is None:
+            record = await info.context.loaders.user.load(self.user_id)
+            if record is None:  # a referral row always points at an account
+                raise LookupError(f"user {self.user_id} vanished")
+            self.record = record
+        return self.record
 
     async def _may_see_private(self, info: strawberry.Info[Context]) -> bool:
         if self.is_caller:
             return True
         viewer = await info.context.viewer()
-        return viewer is not None and (viewer.id == self.record.id or viewer.is_superuser)
+        return viewer is not None and (viewer.id == self.user_id or viewer.is_superuser)
 
 
-async def referral_connection(
-    info: strawberry.Info[Context], referrer: UserRecord, *, first: int, after: str | None
-) -> ReferralConnection:
-    """A page of a referrer's referrals, loaded through the batched loaders."""
-    check_page_size(first, maximum=MAX_PAGE_SIZE)
-    after_id = decode_cursor(after)
-    referee_ids = await info.context.loaders.referral_page.load(
-        (_id(referrer), first + 1, after_id)
-    )
-    page_ids = referee_ids[:first]
-    users = await info.context.loaders.user.load_many(page_ids)
-    return ReferralConnection.build(
-        total_count=referrer.referral_count,
-        users=[user for user in users if user is not None],
-        has_next_page=len(referee_ids) > first,
-    )
+def _id(user: UserRecord) -> int:
+    assert user.id is not None
+    return user.id
 
 
 @strawberry.type
@@ -195,7 +199,7 @@ class AuthPayload:
             refresh_token=issued.refresh_token,
             token_type=issued.token_type,
             expires_in=issued.expires_in,
-            user=User(record=issued.user, is_caller=True),
+            user=User.of(issued.user, is_caller=True),
         )
 
 

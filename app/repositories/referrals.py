@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import union_all
+from sqlalchemy import bindparam, union_all
 from sqlmodel import col, select
 
 from app.models import Referral
@@ -32,12 +32,27 @@ def _page(*, referrer_id: int, after_id: int | None, limit: int) -> Select[int, 
     return query.order_by(col(Referral.referee_id)).limit(limit)
 
 
+# Built once: the hot path of every listing binds values instead of rebuilding the statement.
+_ONE_PAGE = (
+    select(Referral.referee_id)
+    .where(
+        Referral.referrer_id == bindparam("referrer_id"),
+        col(Referral.referee_id) > bindparam("after_id"),
+    )
+    .order_by(col(Referral.referee_id))
+    .limit(bindparam("limit"))
+)
+
+
 async def list_referee_ids(
     session: AsyncSession, *, referrer_id: int, after_id: int | None, limit: int
 ) -> list[int]:
     """Up to `limit` referee ids after `after_id`, oldest first, from the composite index."""
-    result = await session.exec(_page(referrer_id=referrer_id, after_id=after_id, limit=limit))
-    return [referee_id for _, referee_id in result.all()]
+    result = await session.exec(
+        _ONE_PAGE,
+        params={"referrer_id": referrer_id, "after_id": after_id or 0, "limit": limit},
+    )
+    return list(result.all())
 
 
 async def list_referee_ids_for_many(

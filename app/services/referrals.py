@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.errors import BadUserInput
+from app.errors import BadUserInput, UserNotFound
+from app.models import MAX_ID
 from app.repositories import referrals as referral_repo
-from app.services.accounts import get_or_raise
+from app.repositories import users as user_repo
 from app.services.pagination import check_page_size, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -20,6 +21,18 @@ class ReferralPage:
     total_count: int
     referee_ids: list[int]
     has_next_page: bool
+
+    @classmethod
+    def of(
+        cls, referrer_id: int, total_count: int, fetched: list[int], *, first: int
+    ) -> ReferralPage:
+        """The page from `first + 1` fetched ids: the extra one only tells that more follow."""
+        return cls(
+            referrer_id=referrer_id,
+            total_count=total_count,
+            referee_ids=fetched[:first],
+            has_next_page=len(fetched) > first,
+        )
 
     @property
     def end_cursor(self) -> str | None:
@@ -54,13 +67,12 @@ async def list_page(
     """
     check_page_size(first, maximum=max_first, field=size_field)
     after_id = decode_cursor(after)
-    referrer = await get_or_raise(session, user_id=user_id)
+    total_count = (
+        await user_repo.referral_count(session, user_id=user_id) if user_id <= MAX_ID else None
+    )
+    if total_count is None:
+        raise UserNotFound
     referee_ids = await referral_repo.list_referee_ids(
         session, referrer_id=user_id, after_id=after_id, limit=first + 1
     )
-    return ReferralPage(
-        referrer_id=user_id,
-        total_count=referrer.referral_count,
-        referee_ids=referee_ids[:first],
-        has_next_page=len(referee_ids) > first,
-    )
+    return ReferralPage.of(user_id, total_count, referee_ids, first=first)
