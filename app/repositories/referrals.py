@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, union_all
+from sqlalchemy import bindparam, true, union_all
 from sqlmodel import col, select
 
-from app.models import Referral
+from app.models import Referral, User
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -32,8 +32,10 @@ def _page(*, referrer_id: int, after_id: int | None, limit: int) -> Select[int, 
     return query.order_by(col(Referral.referee_id)).limit(limit)
 
 
-# Built once: the hot path of every listing binds values instead of rebuilding the statement.
-_ONE_PAGE = (
+# Built once: every listing binds its values instead of rebuilding the statement. The
+# referrer's account row is joined with the page's range scan, so that one round trip tells
+# whether the user exists, how many referrals it has and which come next.
+_PAGE = (
     select(Referral.referee_id)
     .where(
         Referral.referrer_id == bindparam("referrer_id"),
@@ -41,18 +43,30 @@ _ONE_PAGE = (
     )
     .order_by(col(Referral.referee_id))
     .limit(bindparam("limit"))
+    .subquery("page")
+)
+_COUNT_AND_PAGE = (
+    select(User.referral_count, _PAGE.c.referee_id)
+    .select_from(User)
+    .outerjoin(_PAGE, true())
+    .where(User.id == bindparam("referrer_id"))
+    .order_by(_PAGE.c.referee_id)
 )
 
 
-async def list_referee_ids(
+async def count_and_page(
     session: AsyncSession, *, referrer_id: int, after_id: int | None, limit: int
-) -> list[int]:
-    """Up to `limit` referee ids after `after_id`, oldest first, from the composite index."""
+) -> tuple[int, list[int]] | None:
+    """The referrer's referral count and up to `limit` referee ids after `after_id`, oldest
+    first; None when there is no such user."""
     result = await session.exec(
-        _ONE_PAGE,
+        _COUNT_AND_PAGE,
         params={"referrer_id": referrer_id, "after_id": after_id or 0, "limit": limit},
     )
-    return list(result.all())
+    rows = result.all()
+    if not rows:
+        return None
+    return rows[0][0], [referee_id for _, referee_id in rows if referee_id is not None]
 
 
 async def list_referee_ids_for_many(

@@ -19,12 +19,6 @@ async def get(session: AsyncSession, *, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def referral_count(session: AsyncSession, *, user_id: int) -> int | None:
-    """How many users this user referred, or None when there is no such user: one indexed read."""
-    result = await session.exec(select(User.referral_count).where(User.id == user_id))
-    return result.first()
-
-
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
     """The user with this (already normalised) email, or None."""
     result = await session.exec(select(User).where(User.email == email))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from app.errors import BadUserInput, UserNotFound
 from app.models import MAX_ID
 from app.repositories import referrals as referral_repo
-from app.repositories import users as user_repo
 from app.services.pagination import check_page_size, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -67,12 +66,14 @@ async def list_page(
     """
     check_page_size(first, maximum=max_first, field=size_field)
     after_id = decode_cursor(after)
-    total_count = (
-        await user_repo.referral_count(session, user_id=user_id) if user_id <= MAX_ID else None
+    found = (
+        await referral_repo.count_and_page(
+            session, referrer_id=user_id, after_id=after_id, limit=first + 1
+        )
+        if user_id <= MAX_ID
+        else None
     )
-    if total_count is None:
+    if found is None:
         raise UserNotFound
-    referee_ids = await referral_repo.list_referee_ids(
-        session, referrer_id=user_id, after_id=after_id, limit=first + 1
-    )
+    total_count, referee_ids = found
     return ReferralPage.of(user_id, total_count, referee_ids, first=first)
