@@ -7,6 +7,7 @@ and replayed as soon as Redis answers again, so that a stale code is not served 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -31,6 +32,12 @@ TOMBSTONE_TTL = 3600
 
 
 def _redis_backend(url: str, timeout: float) -> BaseCache:
+    """A Redis cache that bounds only connecting; CacheStore bounds each call as a whole.
+
+    Neither aiocache's `timeout` nor redis-py's `socket_timeout`: each wraps every call (every
+    command written, for redis-py) in `asyncio.wait_for`, which creates a task per call on
+    Python 3.11.
+    """
     parts = urlsplit(url)
     return RedisCache(
         serializer=StringSerializer(),
@@ -39,8 +46,8 @@ def _redis_backend(url: str, timeout: float) -> BaseCache:
         db=int(parts.path.lstrip("/") or 0),
         password=unquote(parts.password) if parts.password else None,
         create_connection_timeout=timeout,
-        connection_pool_kwargs={"socket_timeout": timeout},
-        timeout=timeout,
+        connection_pool_kwargs={"socket_timeout": None},
+        timeout=None,
         namespace="referrals",
     )
 
@@ -48,9 +55,10 @@ def _redis_backend(url: str, timeout: float) -> BaseCache:
 class CacheStore:
     """Key-value operations on strings that degrade to misses instead of raising."""
 
-    def __init__(self, backend: BaseCache, *, remote: bool) -> None:
+    def __init__(self, backend: BaseCache, *, remote: bool, timeout: float | None = None) -> None:
         self.backend = backend
         self.remote = remote
+        self.timeout = timeout
         self._open_until = 0.0
         self._pending_invalidations: dict[str, tuple[str, int]] = {}
 
@@ -58,7 +66,7 @@ class CacheStore:
     def from_url(cls, url: str | None, *, timeout: float) -> CacheStore:
         """Redis for a `redis://` URL; in-process memory when there is none."""
         if url:
-            return cls(_redis_backend(url, timeout), remote=True)
+            return cls(_redis_backend(url, timeout), remote=True, timeout=timeout)
         return cls(SimpleMemoryCache(serializer=StringSerializer(), timeout=None), remote=False)
 
     @property
@@ -71,7 +79,7 @@ class CacheStore:
         try:
             if self._pending_invalidations:
                 await self._replay_invalidations()
-            return await getattr(self.backend, operation)(*args, **kwargs)
+            return await self._bounded(operation, *args, **kwargs)
         except (ValueError, TypeError):
             raise
         except Exception as exc:
@@ -86,10 +94,15 @@ class CacheStore:
         pending, self._pending_invalidations = self._pending_invalidations, {}
         for key, (value, ttl) in pending.items():
             try:
-                await self.backend.set(key, value, ttl=ttl)
+                await self._bounded("set", key, value, ttl=ttl)
             except Exception:
                 self._pending_invalidations.setdefault(key, (value, ttl))
                 raise
+
+    async def _bounded(self, operation: str, *args: Any, **kwargs: Any) -> Any:
+        """One backend call, abandoned (TimeoutError) after `timeout` seconds."""
+        async with asyncio.timeout(self.timeout):
+            return await getattr(self.backend, operation)(*args, **kwargs)
 
     async def get(self, key: str) -> str | None:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
@@ -10,6 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 if TYPE_CHECKING:
     from app.settings import Settings
+
+# `async with db() as session`: the request's session for one use, for code that may not need
+# it at all (a cache hit), so that the session is only created when it is used.
+SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

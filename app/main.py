@@ -18,7 +18,7 @@ from app.cache import CacheStore, CodeCache
 from app.db import create_engine, create_read_session_factory, create_session_factory
 from app.graphql.schema import GraphQLApp, build_schema
 from app.integrations import build_email_verifier, build_enricher
-from app.observability import RequestIdMiddleware
+from app.observability import AccessLogMiddleware, RequestIdMiddleware
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(AccessLogMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,

@@ -1,16 +1,18 @@
-"""Request ids and logging that never carries secrets."""
+"""Request ids, the access log, and logging that never carries secrets."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
 from starlette.datastructures import MutableHeaders
+from starlette.routing import Route
 
 from app.redaction import install_redaction
 
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+UNMATCHED = "<unmatched>"
+
+access_logger = logging.getLogger("app.access")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -91,3 +96,46 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+class AccessLogMiddleware:
+    """One line per request: method, route template, status and duration (in place of uvicorn's).
+
+    The line names the matched route's template (`/referrals/code_by_email/{email}`), never the
+    path or query string as sent: those carry email addresses and referral codes. A request that
+    matched no route is logged as UNMATCHED for the same reason. Placed inside
+    RequestIdMiddleware, so that the line carries the request id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            access_logger.info(
+                "%s %s %d %.1fms",
+                scope["method"],
+                route_template(scope),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the route the router matched, e.g. `/referrals/by_id/{id}`."""
+    route = scope.get("route")
+    return route.path_format if isinstance(route, Route) else UNMATCHED

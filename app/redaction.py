@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 8  # shorter configured values would redact ordinary words
 
-_SENSITIVE_KEY = r"[\w-]*(?:passw(?:or)?d|secret|token|api[_-]?key|authorization|cookie)[\w-]*"
+_SENSITIVE_WORD = r"passw(?:or)?d|secret|token|api[_-]?key|authorization|cookie"
+_SENSITIVE_KEY = rf"[\w-]*(?:{_SENSITIVE_WORD})[\w-]*"
 _KEY_VALUE = re.compile(
     rf"""(?ix)
     (?P<key>["']?{_SENSITIVE_KEY}["']?\s*[:=]\s*)
@@ -36,6 +37,9 @@ _PATTERNS = (
     re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]+"),
     re.compile(r"\$argon2(?:id|i|d)\$[\w$=,+/.-]+"),
 )
+# Every match of the patterns above contains one of these, under the same flags (so with the
+# same Unicode case folding): text without any of them, most records, skips the substitutions.
+_TRIGGERS = rf"(?i:{_SENSITIVE_WORD}|bearer|basic)|eyJ|\$argon2|://"
 
 
 class Redactor:
@@ -45,8 +49,11 @@ class Redactor:
         known = {value for value in secrets if value and len(value) >= MIN_SECRET_LENGTH}
         # Longest first, so that a secret containing another is replaced whole.
         self.secrets = sorted(known, key=len, reverse=True)
+        self._trigger = re.compile("|".join([_TRIGGERS, *map(re.escape, self.secrets)]))
 
     def __call__(self, text: str) -> str:
+        if not self._trigger.search(text):
+            return text
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         text = _KEY_VALUE.sub(lambda match: match["key"] + REDACTED, text)

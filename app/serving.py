@@ -18,12 +18,14 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-# The options `serve` has always given uvicorn.
+# The options `serve` gives uvicorn. Its access log is off: the app writes its own
+# (app.observability.AccessLogMiddleware), without the paths and query strings that carry emails.
 SERVER_OPTIONS: dict[str, Any] = {
     "proxy_headers": True,
     "server_header": False,
     "timeout_graceful_shutdown": 20,
     "log_config": None,
+    "access_log": False,
 }
 
 

@@ -98,3 +98,19 @@ async def test_an_unreachable_redis_turns_lookups_into_database_reads() -> None:
     assert asyncio.get_running_loop().time() - started < 1.0
     assert await store.ping() is False
     await store.close()
+
+
+@pytest.mark.timeout(10)  # without a bound on each call, the first lookup would wait forever
+async def test_a_redis_that_never_answers_turns_lookups_into_database_reads() -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does) and says nothing
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        store = CacheStore.from_url(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout=0.2)
+        cache = CodeCache(store, ttl=60)
+        load = Loader(a_code())
+        started = asyncio.get_running_loop().time()
+        for _ in range(5):
+            assert await cache.by_email("someone@example.com", load) == load.value
+        assert load.calls == 5
+        assert asyncio.get_running_loop().time() - started < 1.0
+        await store.close()

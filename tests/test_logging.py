@@ -1,4 +1,5 @@
-"""Logs: JSON with the request id in production, and never a password, token or API key."""
+"""Logs: JSON with the request id in production, never a password, token or API key, and an
+access log that never echoes what a request carried in its path or query string."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from app.main import create_app
-from app.observability import configure_logging
+from app.observability import AccessLogMiddleware, configure_logging
 from app.redaction import REDACTED, install_redaction
 from app.repositories import users as user_repo
 from app.settings import load_settings
 from tests.api import LOGIN, PASSWORD, REGISTER, Api, unique_email
 from tests.conftest import make_settings, running
+from tests.rest.helpers import create_code, register, signed_up
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from starlette.types import Message, Receive, Scope, Send
 
 HUNTER_KEY = "hunter-api-key-for-the-redaction-test"
 REFRESH = "mutation R($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }"
@@ -110,3 +114,70 @@ async def test_no_password_token_or_api_key_reaches_the_logs(
     assert REDACTED in logged
     for secret in secrets:
         assert secret not in logged
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "app.access"]
+
+
+@pytest.mark.usefixtures("logging_restored")
+async def test_the_access_line_names_the_route_status_and_request_id_but_not_the_email(
+    backend: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings(backend)
+    configure_logging("INFO", json=True, secrets=settings.secret_values)
+    async with running(create_app(settings)) as app, Api.connect(app) as api:
+        user, headers = await signed_up(api)
+        await create_code(api, headers)
+        response = await api.http.get(f"/referrals/code_by_email/{user['email']}")
+    assert response.status_code == 200
+    logged = capsys.readouterr().err
+    entries = [json.loads(line) for line in logged.splitlines()]
+    (entry,) = [entry for entry in entries if "code_by_email" in entry["message"]]
+    assert entry["logger"] == "app.access"
+    assert entry["message"].startswith("GET /referrals/code_by_email/{email} 200 ")
+    assert entry["request_id"] == response.headers["x-request-id"]
+    assert user["email"] not in logged
+
+
+async def test_the_access_line_leaves_out_the_query_string(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.access")
+    _, headers = await signed_up(api)
+    code = (await create_code(api, headers))["code"]
+    caplog.clear()
+    await register(api, code=code)
+    assert [line.rpartition(" ")[0] for line in access_lines(caplog)] == [
+        "POST /auth/register/ 200"
+    ]
+    assert code not in caplog.text
+
+
+async def test_the_access_line_of_a_path_no_route_matched_does_not_echo_it(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    email = unique_email()
+    caplog.set_level(logging.INFO, logger="app.access")
+    response = await api.http.get(f"/referrals/code_by_mail/{email}")
+    assert response.status_code == 404
+    assert [line.rpartition(" ")[0] for line in access_lines(caplog)] == ["GET <unmatched> 404"]
+    assert email not in caplog.text
+
+
+async def test_a_request_that_raises_before_answering_is_logged_as_a_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("a bug")
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        raise AssertionError("nothing is sent")
+
+    caplog.set_level(logging.INFO, logger="app.access")
+    with pytest.raises(RuntimeError):
+        await AccessLogMiddleware(broken)({"type": "http", "method": "GET"}, receive, send)
+    assert [line.rpartition(" ")[0] for line in access_lines(caplog)] == ["GET <unmatched> 500"]

@@ -13,15 +13,9 @@ from app.repositories import users as user_repo
 from app.services import codes as code_service
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from contextlib import AbstractAsyncContextManager
-
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
     from app.cache import CachedCode
+    from app.db import SessionScope
     from app.models import Profile, User
-
-    SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 PageKey = tuple[int, int, int | None]  # (referrer id, page size + 1, after referee id)
 

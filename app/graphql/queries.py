@@ -24,8 +24,7 @@ class Query:
         """The active code of the user with this email; null when there is none."""
         context = info.context
         await context.count_attempt("code_by_email")
-        async with context.db() as session:
-            code = await codes.active_by_email(session, context.runtime, email=email)
+        code = await codes.active_by_email(context.db, context.runtime, email=email)
         return ReferralCode.from_cached(code) if code is not None else None
 
     @strawberry.field

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,7 +21,7 @@ from app.services import sessions
 from app.transport_auth import bearer_or_cookie_token
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from pydantic import BaseModel
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,13 +34,37 @@ if TYPE_CHECKING:
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
-    """What a handler gets besides its inputs: the request, the shared clients and a session."""
+    """What a handler gets besides its inputs: the request, the shared clients and a session.
+
+    The session is created on first use and closed with the call, so that a request answered
+    from the cache never creates one.
+    """
 
     request: Request
     runtime: Runtime
-    session: AsyncSession
+    _session: AsyncSession | None = field(default=None, init=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's database session, created on its first use."""
+        if self._session is None:
+            self._session = self.runtime.session_factory()
+        return self._session
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The session as a SessionScope, for services that use it only when they need it."""
+        yield self.session
+
+    async def __aenter__(self) -> Call:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the session if it was created, as `async with session` does."""
+        if self._session is not None:
+            await self._session.__aexit__(*exc_info)
 
     def access_token(self) -> str:
         """The bearer token or the auth cookie's; UNAUTHENTICATED when neither came."""
@@ -101,12 +126,11 @@ class Operation:
         )
 
     async def serve(self, request: Request) -> Response:
-        """Read the inputs, run the handler on a fresh session, and shape what it answers."""
-        runtime: Runtime = request.app.state.runtime
+        """Read the inputs, run the handler with its own session, and shape what it answers."""
         try:
             inputs = await self._inputs(request)
-            async with runtime.session_factory() as session:
-                result = await self.handler(Call(request, runtime, session), **inputs)
+            async with Call(request, request.app.state.runtime) as call:
+                result = await self.handler(call, **inputs)
         except (HTTPException, BodyTooLarge):
             raise  # answered by Starlette, and by the body limit middleware with its 413
         except Exception as error:

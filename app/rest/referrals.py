@@ -29,7 +29,7 @@ async def referrals_by_id(call: Call, *, path: UserPath, query: PageQuery) -> Re
 async def code_by_email(call: Call, *, path: EmailPath) -> CodeRead:
     """The active referral code of the user with this email."""
     await call.count_attempt("code_by_email")
-    code = await codes.active_by_email(call.session, call.runtime, email=path.email)
+    code = await codes.active_by_email(call.db, call.runtime, email=path.email)
     if code is None:
         raise NotFound("There is no active referral code for this email address.")
     return CodeRead(code=code.code)

@@ -16,6 +16,7 @@ from app.services.rules import check_expiry, generate_code, normalize_code, norm
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from app.db import SessionScope
     from app.models import User
     from app.runtime import Runtime
 
@@ -95,16 +96,18 @@ async def delete(session: AsyncSession, runtime: Runtime, *, owner: User) -> Cac
     return snapshot(deleted)
 
 
-async def active_by_email(
-    session: AsyncSession, runtime: Runtime, *, email: str
-) -> CachedCode | None:
-    """The active code of the user with this email; None for unknown emails and dead codes."""
+async def active_by_email(db: SessionScope, runtime: Runtime, *, email: str) -> CachedCode | None:
+    """The active code of the user with this email; None for unknown emails and dead codes.
+
+    Takes `db` rather than a session: a cache hit, the common case, needs no session at all.
+    """
     normalized = normalize_email(email)
 
     async def load() -> CachedCode | None:
-        found = await code_repo.get_active_by_email(
-            session, email=normalized, now=datetime.now(UTC)
-        )
+        async with db() as session:
+            found = await code_repo.get_active_by_email(
+                session, email=normalized, now=datetime.now(UTC)
+            )
         return snapshot(found) if found is not None else None
 
     return await runtime.codes.by_email(normalized, load)
