@@ -51,3 +51,7 @@ class Runtime:
     limiter: RateLimiter
     email_checker: EmailChecker | None = None
     enrichment: EnrichmentSubmitter | None = None
+
+    def new_session(self, *, read_only: bool) -> AsyncSession:
+        """A request's session; a read-only one opens no transaction (see app.db)."""
+        return self.read_session_factory() if read_only else self.session_factory()

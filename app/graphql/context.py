@@ -52,11 +52,7 @@ class Context:
             if self._closed:
                 raise RequestEnded
             if self._session is None:
-                runtime = self.runtime
-                factory = (
-                    runtime.read_session_factory if self.read_only else runtime.session_factory
-                )
-                self._session = factory()
+                self._session = self.runtime.new_session(read_only=self.read_only)
             yield self._session
 
     @cached_property

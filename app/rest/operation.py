@@ -39,18 +39,19 @@ class Call:
     """What a handler gets besides its inputs: the request, the shared clients and a session.
 
     The session is created on first use and closed with the call, so that a request answered
-    from the cache never creates one.
+    from the cache never creates one. A read-only call's session opens no transaction.
     """
 
     request: Request
     runtime: Runtime
+    read_only: bool = False
     _session: AsyncSession | None = field(default=None, init=False)
 
     @property
     def session(self) -> AsyncSession:
         """The request's database session, created on its first use."""
         if self._session is None:
-            self._session = self.runtime.session_factory()
+            self._session = self.runtime.new_session(read_only=self.read_only)
         return self._session
 
     @asynccontextmanager
@@ -129,7 +130,8 @@ class Operation:
         """Read the inputs, run the handler with its own session, and shape what it answers."""
         try:
             inputs = await self._inputs(request)
-            async with Call(request, request.app.state.runtime) as call:
+            runtime = request.app.state.runtime
+            async with Call(request, runtime, read_only=self.method == "GET") as call:
                 result = await self.handler(call, **inputs)
         except (HTTPException, BodyTooLarge):
             raise  # answered by Starlette, and by the body limit middleware with its 413
