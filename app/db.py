@@ -19,13 +19,22 @@ SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine for DATABASE_URL with bounded connect and statement times."""
+    """Build the engine for DATABASE_URL with bounded connect and statement times.
+
+    PostgreSQL connections rest in autocommit: readers use them as they are, and the ping at
+    checkout is one round trip rather than BEGIN, ping, ROLLBACK; writers' sessions ask for a
+    transaction (`create_session_factory`). SQLite needs neither: its driver begins a
+    transaction only before a write, and a file has no server to lose.
+    """
     # hide_parameters: error messages (and so logs) never carry bound emails or hashes.
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict[str, Any] = {"hide_parameters": True}
     if settings.is_sqlite:
         options["connect_args"] = {"timeout": settings.db_timeout}
     else:
         options |= {
+            "isolation_level": "AUTOCOMMIT",
+            # A server restart leaves dead connections in the pool: test each one at checkout.
+            "pool_pre_ping": True,
             "pool_size": settings.db_pool_size,
             "max_overflow": settings.db_pool_size,
             "pool_timeout": settings.db_timeout,
@@ -52,21 +61,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions for requests that write: one transaction until commit or rollback; loaded
+    objects stay usable after commit."""
+    bind = (
+        engine.execution_options(isolation_level="READ COMMITTED")
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
+    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
 
 def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for requests that only read: no BEGIN and ROLLBACK round trips around them.
 
     Each statement sees what was committed before it started, which is all that the READ
-    COMMITTED transactions of the writers' sessions promise a reader too.
+    COMMITTED transactions of the writers' sessions promise a reader too. (On SQLite these are
+    the writers' sessions: its driver opens no transaction for a read.)
     """
-    return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
-        class_=AsyncSession,
-        expire_on_commit=False,
-    )
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
 def is_unavailable(error: BaseException) -> bool:
