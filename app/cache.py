@@ -91,12 +91,16 @@ class CacheStore:
             raise CacheUnavailable from exc
 
     async def _replay_invalidations(self) -> None:
-        pending, self._pending_invalidations = self._pending_invalidations, {}
-        for key, (value, ttl) in pending.items():
+        """Write the tombstones the store missed; any not written (failure, cancellation) stay
+        pending, unless a newer one for the same key came meanwhile."""
+        pending = list(self._pending_invalidations.items())
+        self._pending_invalidations = {}
+        for index, (key, (value, ttl)) in enumerate(pending):
             try:
                 await self._bounded("set", key, value, ttl=ttl)
-            except Exception:
-                self._pending_invalidations.setdefault(key, (value, ttl))
+            except BaseException:
+                for unwritten, entry in pending[index:]:
+                    self._pending_invalidations.setdefault(unwritten, entry)
                 raise
 
     async def _bounded(self, operation: str, *args: Any, **kwargs: Any) -> Any:

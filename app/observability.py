@@ -66,6 +66,8 @@ def configure_logging(level: str, *, json: bool = False, secrets: Iterable[str] 
         if json
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
+    # Neither format names a thread or a process: spare every record looking them up.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())

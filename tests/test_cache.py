@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from aiocache import SimpleMemoryCache
+from aiocache.serializers import StringSerializer
 
 from app.cache import CachedCode, CacheStore, CodeCache
 
@@ -114,3 +116,59 @@ async def test_a_redis_that_never_answers_turns_lookups_into_database_reads() ->
         assert load.calls == 5
         assert asyncio.get_running_loop().time() - started < 1.0
         await store.close()
+
+
+class FlakyMemory(SimpleMemoryCache):
+    """An in-process store whose writes fail, or hang, on demand."""
+
+    def __init__(self) -> None:
+        super().__init__(serializer=StringSerializer(), timeout=None)
+        self.writes_left: int | None = None  # None: every write succeeds; 0: the store is down
+        self.hang = False
+
+    async def set(self, *args: Any, **kwargs: Any) -> Any:
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.writes_left is not None:
+            if self.writes_left == 0:
+                raise ConnectionError("store down")
+            self.writes_left -= 1
+        return await super().set(*args, **kwargs)
+
+
+async def tombstones(backend: FlakyMemory, keys: list[str]) -> list[bool]:
+    return [(await backend.get(key) or "").startswith('{"stale"') for key in keys]
+
+
+async def test_invalidations_missed_while_down_are_all_written_once_back() -> None:
+    backend = FlakyMemory()
+    store = CacheStore(backend, remote=True, timeout=0.5)
+    keys = ["code:a", "code:b", "code:c"]
+    for key in keys:
+        await backend.set(key, "cached code")
+    backend.writes_left = 0
+    for key in keys:
+        await store.invalidate(key)  # the store is down: kept for later
+    backend.writes_left = 1  # back for one write, then down again
+    assert await store.ping() is False
+    assert await tombstones(backend, keys) == [True, False, False]
+    backend.writes_left = None
+    assert await store.ping() is True
+    assert await tombstones(backend, keys) == [True, True, True]
+
+
+async def test_a_replay_cut_short_by_cancellation_keeps_what_it_did_not_write() -> None:
+    backend = FlakyMemory()
+    store = CacheStore(backend, remote=True, timeout=None)
+    await backend.set("code:a", "cached code")
+    backend.writes_left = 0
+    await store.invalidate("code:a")
+    backend.writes_left, backend.hang = None, True
+    replay = asyncio.create_task(store.ping())
+    await asyncio.sleep(0.05)
+    replay.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await replay
+    backend.hang = False
+    assert await store.ping() is True
+    assert await tombstones(backend, ["code:a"]) == [True]
