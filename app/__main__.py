@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def serve(workers: int) -> None:
     settings = _settings()
     settings.signing_key  # noqa: B018 - a development key is made once here, not by each worker
     migrate()
+    os.environ["WEB_CONCURRENCY"] = str(workers)  # the workers share the cores (app.security)
     run("app.asgi:app", host=settings.host, port=settings.port, workers=workers)
 
 
