@@ -17,9 +17,8 @@ from app.errors import (
     InvalidCredentials,
     ReferralCodeExpired,
     ReferralCodeInvalid,
-    UserNotFound,
 )
-from app.models import MAX_ID, User
+from app.models import User
 from app.repositories import referrals as referral_repo
 from app.repositories import users as user_repo
 from app.security import hash_password, verify_password
@@ -50,14 +49,6 @@ async def _unknown_user_hash() -> str:
     if "hash" not in _timing_equaliser:
         _timing_equaliser["hash"] = await hash_password("not a password, a timing equaliser")
     return _timing_equaliser["hash"]
-
-
-async def get_or_raise(session: AsyncSession, *, user_id: int) -> User:
-    """The user with this id; NOT_FOUND otherwise, also for ids beyond the column's range."""
-    user = await user_repo.get(session, user_id=user_id) if user_id <= MAX_ID else None
-    if user is None:
-        raise UserNotFound
-    return user
 
 
 async def register(
