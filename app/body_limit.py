@@ -27,9 +27,15 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
+            return
+        if declared.isdigit() or b"transfer-encoding" not in headers:
+            # The server hands over no more than the declared length, and no body without a
+            # length or a chunked encoding: only a chunked body needs counting.
+            await self.app(scope, receive, send)
             return
 
         received = 0

@@ -137,12 +137,6 @@ class CacheStore:
         except CacheUnavailable:
             return False
 
-    async def delete(self, key: str) -> None:
-        try:
-            await self._call("delete", key)
-        except CacheUnavailable:
-            return
-
     async def invalidate(self, key: str) -> None:
         """Replace the key with a fresh tombstone; replayed later if the store is down now.
 

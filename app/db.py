@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 # `async with db() as session`: the request's session for one use, for code that may not need
 # it at all (a cache hit), so that the session is only created when it is used.
+logger = logging.getLogger(__name__)
+
 SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -79,6 +82,18 @@ def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Async
     the writers' sessions: its driver opens no transaction for a read.)
     """
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def close_session(session: AsyncSession) -> None:
+    """Close a request's session whatever became of the database: when it went away under an
+    open transaction the rollback fails, the pool has already dropped the connection, and the
+    request's answer stands."""
+    try:
+        await session.close()
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        logger.warning("session closed without the database: %s", type(error).__name__)
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -45,7 +45,6 @@ class BadUserInput(DomainError):
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         super().__init__(message, **({"field": field} if field else {}))
-        self.field = field
 
 
 class NotFound(DomainError):

@@ -66,7 +66,6 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 ttl=settings.access_token_ttl,
             ),
             revocations=RevocationList(cache),
-            http=http,
             limiter=limiter,
             email_checker=build_email_verifier(settings, http, cache),
             enrichment=enrichment,
@@ -120,11 +119,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
-    app = Starlette(
+    return Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers=rest_exception_handlers(),
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    return app

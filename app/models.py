@@ -25,6 +25,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a moment given without an offset is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC, also on SQLite (which drops offsets)."""
 
@@ -32,16 +37,10 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
@@ -93,9 +92,6 @@ class ReferralCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     deleted_at: datetime | None = _timestamp(nullable=True)
     retired_at: datetime | None = _timestamp(nullable=True)
-
-    def is_active(self, now: datetime) -> bool:
-        return self.deleted_at is None and self.retired_at is None and self.expires_at > now
 
 
 class Referral(SQLModel, table=True):

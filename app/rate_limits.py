@@ -123,9 +123,7 @@ class RateLimiter:
         self._memory: MovingWindowRateLimiter | None = None
         self._open_until = 0.0
         if redis_url and rules:
-            self._pool = ConnectionPool.from_url(
-                redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-            )
+            self._pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=timeout)
             storage = RedisStorage(
                 f"async+{redis_url}",
                 implementation="redispy",

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    import httpx
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
     from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,7 +46,6 @@ class Runtime:
     codes: CodeCache
     tokens: TokenCodec
     revocations: RevocationList
-    http: httpx.AsyncClient
     limiter: RateLimiter
     email_checker: EmailChecker | None = None
     enrichment: EnrichmentSubmitter | None = None

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from app.db import is_unavailable
+from app.db import close_session
 from app.errors import DomainError, Unauthenticated
 from app.graphql.loaders import Loaders
 from app.rate_limits import client_of
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
     from app.models import User
     from app.rate_limits import Action
     from app.runtime import Runtime
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -102,19 +99,11 @@ class Context:
 
         An error in a non-null field ends the operation while its siblings may still be loading;
         those finish first, and any that come later stop at `db()` (their results are dropped).
-        When the database went away under an open transaction, the rollback fails; the pool has
-        already dropped the connection, and the request's answer stands.
         """
         async with self._db_lock:
             self._closed = True
-            if self._session is None:
-                return
-            try:
-                await self._session.close()
-            except Exception as error:
-                if not is_unavailable(error):
-                    raise
-                logger.warning("session closed without the database: %s", type(error).__name__)
+            if self._session is not None:
+                await close_session(self._session)
 
 
 class RequestEnded(Exception):

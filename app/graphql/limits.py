@@ -52,8 +52,9 @@ MAX_ALIASES = 15
 MAX_TOKENS = 1000
 MAX_COST = 5000
 PAGE_ARGUMENT = "first"
-# A `first` given by a variable is costed at the largest page, whatever the variable holds.
-MAX_PAGE = 100
+# The largest page a connection serves; a `first` given by a variable is costed at it,
+# whatever the variable holds.
+MAX_PAGE_SIZE = 100
 
 
 class DocumentCost:
@@ -61,7 +62,7 @@ class DocumentCost:
 
     Every selection costs 1 (a fragment spread too, so that work cannot hide in fragments);
     a field with a `first` argument multiplies the cost of its own selections by that number
-    (its literal value, its schema default when absent, or MAX_PAGE for a variable).
+    (its literal value, its schema default when absent, or MAX_PAGE_SIZE for a variable).
     """
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
@@ -112,10 +113,10 @@ class DocumentCost:
             if isinstance(argument.value, IntValueNode):
                 return max(1, int(argument.value.value))
             if isinstance(argument.value, VariableNode):
-                return MAX_PAGE
+                return MAX_PAGE_SIZE
             return 1
         default = field.args[PAGE_ARGUMENT].default_value
-        return max(1, default) if isinstance(default, int) else MAX_PAGE
+        return max(1, default) if isinstance(default, int) else MAX_PAGE_SIZE
 
     def _fragment(self, name: str) -> int:
         if name in self._fragment_costs:
@@ -181,12 +182,12 @@ def query_limits(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     """The extensions that enforce the limits, as per-request factories.
 
     The rule classes are built once: ValidationCache keys on them, and Strawberry's limiters
-    would build new ones on every request.
+    would build new ones on every request. The cost is checked by CostBudget alone (it must come
+    before ValidationCache): a document it lets through is within budget.
     """
     rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-        MaxCostRule,
     ]
     if not introspection:
         rules.extend(DisableIntrospection().validation_rules)

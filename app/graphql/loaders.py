@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
@@ -37,11 +36,7 @@ class Loaders:
     async def _load_active_codes(self, owner_ids: list[int]) -> list[CachedCode | None]:
         async with self._db() as session:
             found = await code_service.active_by_owners(session, owner_ids=owner_ids)
-        now = datetime.now(UTC)
-        return [
-            code if (code := found.get(owner_id)) and code.is_active(now) else None
-            for owner_id in owner_ids
-        ]
+        return [found.get(owner_id) for owner_id in owner_ids]
 
     async def _load_referrer_ids(self, referee_ids: list[int]) -> list[int | None]:
         async with self._db() as session:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
-from app.graphql.types import MAX_PAGE_SIZE, ReferralCode, ReferralConnection, User
+from app.graphql.limits import MAX_PAGE_SIZE
+from app.graphql.types import ReferralCode, ReferralConnection, User
 from app.services import codes, referrals
 from app.services.referrals import parse_id
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
+from app.graphql.limits import MAX_PAGE_SIZE
 from app.models import User as UserRecord  # noqa: TC001 - Strawberry resolves Private fields
 from app.services.pagination import check_page_size, decode_cursor, encode_cursor
 from app.services.referrals import ReferralPage
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
     from app.cache import CachedCode
     from app.models import Profile as ProfileRecord
     from app.services.sessions import IssuedTokens
-
-MAX_PAGE_SIZE = 100
 
 
 def mask_email(email: str) -> str:

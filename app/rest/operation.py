@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.body_limit import BodyTooLarge
+from app.db import close_session
 from app.errors import Unauthenticated
 from app.rate_limits import client_of
 from app.rest.errors import InvalidRequest, error_response, validation_issues
@@ -63,9 +64,9 @@ class Call:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        """Close the session if it was created, as `async with session` does."""
+        """Close the session if it was created, whatever became of the database."""
         if self._session is not None:
-            await self._session.__aexit__(*exc_info)
+            await close_session(self._session)
 
     def access_token(self) -> str:
         """The bearer token or the auth cookie's; UNAUTHENTICATED when neither came."""

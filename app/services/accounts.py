@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from app.errors import (
 from app.models import User
 from app.repositories import referrals as referral_repo
 from app.repositories import users as user_repo
+from app.repositories.profiles import EnrichmentStatus
 from app.security import hash_password, verify_password
 from app.services import codes as code_service
 from app.services.rules import check_password, normalize_code, normalize_email
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from app.cache import CachedCode
     from app.runtime import Runtime
 
-logger = logging.getLogger(__name__)
 
 _timing_equaliser: dict[str, str] = {}
 
@@ -74,7 +73,7 @@ async def register(
         email=email,
         hashed_password=await hash_password(password),
         email_check=email_check,
-        enrichment_status="pending" if runtime.enrichment is not None else None,
+        enrichment_status=EnrichmentStatus.PENDING if runtime.enrichment is not None else None,
     )
     try:
         await user_repo.add(session, user=user)

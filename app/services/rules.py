@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
 from app.errors import BadUserInput
+from app.models import as_utc
 
 MAX_EMAIL_LENGTH = 254
 MIN_PASSWORD_LENGTH = 8
@@ -66,11 +67,6 @@ def normalize_code(code: str, *, field: str = "code") -> str:
 def generate_code() -> str:
     """A random 10-character code that a person can read back without ambiguity."""
     return "".join(secrets.choice(GENERATED_CODE_ALPHABET) for _ in range(GENERATED_CODE_LENGTH))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a moment given without an offset is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def check_expiry(expires_at: datetime, *, now: datetime, max_days: int) -> datetime:

@@ -77,7 +77,7 @@ async def test_me_with_a_forged_or_foreign_token_is_unauthenticated(api: Api) ->
     wrong_audience = api.app.state.runtime.tokens.encode(int(user["id"]))
     wrong_audience = jwt.encode(
         {**jwt.decode(wrong_audience, options={"verify_signature": False}), "aud": "other"},
-        api.app.state.settings.signing_key,
+        api.app.state.runtime.settings.signing_key,
         "HS256",
     )
     for token in (forged, unsigned, wrong_audience, "not.a.jwt"):
@@ -96,7 +96,7 @@ async def test_an_expired_access_token_is_unauthenticated(api: Api) -> None:
             "exp": now + timedelta(minutes=15),
             "jti": "expired",
         },
-        api.app.state.settings.signing_key,
+        api.app.state.runtime.settings.signing_key,
         "HS256",
     )
     assert await api.error_code(ME, token=token) == "UNAUTHENTICATED"
