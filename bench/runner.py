@@ -93,14 +93,6 @@ def probe(server: Server, request: Request) -> str | None:
     return None
 
 
-def route_missing(server: Server, request: Request) -> bool:
-    """True when the server has no such route (the REST shim is not there yet)."""
-    answer = httpx.request(request.method, server.url + request.path, timeout=30)
-    if answer.status_code == 405:
-        return True
-    return answer.status_code == 404 and "detail" not in answer.text
-
-
 IDLE_SHARE = 0.05  # of one core, per worker
 SETTLE_TIMEOUT = 120.0
 

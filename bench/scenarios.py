@@ -37,7 +37,6 @@ class Scenario:
     server: str  # "app" or "ceiling"
     request: Request
     replaced: Replaced | None = None
-    rest: bool = False  # needs the REST shim
     beside: Request | None = None  # a load that runs on the app at the same time
     hashes: str | None = None  # "verify" or "hash": bounded by argon2id, compared with its limit
 
@@ -112,7 +111,6 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
                 expect_text=owner.code,
             ),
             REPLACED_CODE,
-            rest=True,
         ),
         Scenario(
             "referrals-100",
@@ -134,7 +132,6 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
             "app",
             Request("GET", f"/referrals/by_id/{small.id}?limit=50", expect_text='"referrals"'),
             REPLACED_REFERRALS,
-            rest=True,
         ),
         Scenario(
             "login",
@@ -158,7 +155,6 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
                 expect_text='"access_token"',
             ),
             REPLACED_LOGIN,
-            rest=True,
             hashes="verify",
         ),
         Scenario(
@@ -182,7 +178,6 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
                 unique_email_prefix=f"regrest-{run_id}",
             ),
             REPLACED_REGISTER,
-            rest=True,
             hashes="hash",
         ),
         Scenario(

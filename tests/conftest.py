@@ -66,6 +66,9 @@ def make_settings(backend: dict[str, Any], **overrides: Any) -> Settings:
         "data_dir": backend["data_dir"],
         "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
         "rate_limits": "off",
+        # Never the real providers, whatever the shell exports: tests use loopback stand-ins.
+        "hunter_api_key": None,
+        "clearbit_api_key": None,
         "_env_file": None,
     }
     values.update(overrides)

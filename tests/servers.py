@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -26,9 +26,13 @@ TRUTHY = {"1", "true", "yes", "on"}
 def require_server(name: str, env_var: str) -> str:
     """The URL in `env_var`; when unset, skip the test, or fail it if REQUIRE_SERVERS=1."""
     url = os.environ.get(env_var, "").strip()
-    if url:
-        return url
-    reason = f"{name} is not configured: set {env_var}"
+    if not url:
+        skip_or_fail(f"{name} is not configured: set {env_var}")
+    return url
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip the test on a newcomer's laptop; fail it where REQUIRE_SERVERS=1 (CI)."""
     if os.environ.get("REQUIRE_SERVERS", "").strip().lower() in TRUTHY:
         pytest.fail(f"{reason} (REQUIRE_SERVERS=1 forbids skipping)", pytrace=False)
     pytest.skip(reason)
