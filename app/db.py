@@ -1,24 +1,51 @@
-"""Async engine and session factory, created once per application."""
+"""The database: the engine, the two kinds of session, and which errors mean "unavailable"."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.shared_session import SharedSession
 
 if TYPE_CHECKING:
     from app.settings import Settings
 
-# `async with db() as session`: the request's session for one use, for code that may not need
-# it at all (a cache hit), so that the session is only created when it is used.
 logger = logging.getLogger(__name__)
 
-SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+class Database:
+    """The engine and its session factories, created once per process (see app.uow).
+
+    Readers' sessions run on connections in autocommit on PostgreSQL: each statement sees what
+    was committed before it started, which is all that a READ COMMITTED transaction promises a
+    reader too, without the BEGIN and ROLLBACK round trips. They refuse to write. Writers'
+    sessions are READ COMMITTED transactions. On SQLite the two are alike: its driver begins a
+    transaction only before a write.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.readers = async_sessionmaker(engine, class_=SharedSession, expire_on_commit=False)
+        writer_bind = (
+            engine.execution_options(isolation_level="READ COMMITTED")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        # Loaded objects stay usable after the commit.
+        self.writers = async_sessionmaker(writer_bind, class_=AsyncSession, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(create_engine(settings))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -26,8 +53,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
     PostgreSQL connections rest in autocommit: readers use them as they are, and the ping at
     checkout is one round trip rather than BEGIN, ping, ROLLBACK; writers' sessions ask for a
-    transaction (`create_session_factory`). SQLite needs neither: its driver begins a
-    transaction only before a write, and a file has no server to lose.
+    transaction. SQLite needs neither: a file has no server to lose.
     """
     # hide_parameters: error messages (and so logs) never carry bound emails or hashes.
     options: dict[str, Any] = {"hide_parameters": True}
@@ -63,31 +89,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that write: one transaction until commit or rollback; loaded
-    objects stay usable after commit."""
-    bind = (
-        engine.execution_options(isolation_level="READ COMMITTED")
-        if engine.dialect.name == "postgresql"
-        else engine
-    )
-    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
-
-
-def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read: no BEGIN and ROLLBACK round trips around them.
-
-    Each statement sees what was committed before it started, which is all that the READ
-    COMMITTED transactions of the writers' sessions promise a reader too. (On SQLite these are
-    the writers' sessions: its driver opens no transaction for a read.)
-    """
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-
-
 async def close_session(session: AsyncSession) -> None:
-    """Close a request's session whatever became of the database: when it went away under an
-    open transaction the rollback fails, the pool has already dropped the connection, and the
-    request's answer stands."""
+    """Close a session whatever became of the database: when it went away under an open
+    transaction the rollback fails, the pool has already dropped the connection, and the work
+    that succeeded stands."""
     try:
         await session.close()
     except Exception as error:
@@ -98,9 +103,6 @@ async def close_session(session: AsyncSession) -> None:
 
 def is_unavailable(error: BaseException) -> bool:
     """True when an error means the database cannot be reached, not that a query is wrong."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
     if isinstance(error, (OperationalError, InterfaceError, PoolTimeout, ConnectionError)):
         return True
     if isinstance(error, DBAPIError) and (

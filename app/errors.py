@@ -1,24 +1,52 @@
-"""Domain errors. Each names its contract code once; the GraphQL and REST edges translate it."""
+"""Domain errors. Each names its contract code once; the GraphQL and REST edges translate it.
+
+Errors speak the domain's words: a field is named as the services name it (`referral_code`,
+`expires_at`, `page_size`), and each edge says it in its own (`referralCode`, `expiration`,
+`first` or `limit`). A message may hold `{field}` where the edge's name for the field goes.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import ClassVar
 
 
-class DomainError(Exception):
-    """Base of every error a client may see; `code` is the contract's `extensions.code`."""
+class ErrorCode(StrEnum):
+    """The contract's error codes (`extensions.code` over GraphQL)."""
 
-    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    REFERRAL_CODE_INVALID = "REFERRAL_CODE_INVALID"
+    REFERRAL_CODE_EXPIRED = "REFERRAL_CODE_EXPIRED"
+    EMAIL_REJECTED = "EMAIL_REJECTED"
+    RATE_LIMITED = "RATE_LIMITED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class DomainError(Exception):
+    """Base of every error a client may see."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_SERVER_ERROR
     message: ClassVar[str] = "Unexpected error."
 
-    def __init__(self, message: str | None = None, **extensions: object) -> None:
-        self.detail = message or self.message
-        self.extensions = extensions
-        super().__init__(self.detail)
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.template = message or self.message
+        self.field = field
+        super().__init__(self.template)
+
+    def detail(self, field_name: str | None = None) -> str:
+        """The message for people, with the field named as the edge calls it."""
+        if self.field is None:
+            return self.template
+        return self.template.replace("{field}", field_name or self.field)
 
 
 class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
+    code = ErrorCode.UNAUTHENTICATED
     message = "Authentication required."
 
 
@@ -31,7 +59,7 @@ class InvalidToken(Unauthenticated):
 
 
 class Forbidden(DomainError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
     message = "You may not do this."
 
 
@@ -40,15 +68,12 @@ class InactiveAccount(Forbidden):
 
 
 class BadUserInput(DomainError):
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
     message = "The input is not valid."
-
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
-        super().__init__(message, **({"field": field} if field else {}))
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
     message = "Not found."
 
 
@@ -61,7 +86,7 @@ class NoActiveCode(NotFound):
 
 
 class Conflict(DomainError):
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
     message = "Conflict."
 
 
@@ -78,29 +103,29 @@ class ActiveCodeExists(Conflict):
 
 
 class ReferralCodeInvalid(DomainError):
-    code = "REFERRAL_CODE_INVALID"
+    code = ErrorCode.REFERRAL_CODE_INVALID
     message = "This referral code does not exist."
 
 
 class ReferralCodeExpired(DomainError):
-    code = "REFERRAL_CODE_EXPIRED"
+    code = ErrorCode.REFERRAL_CODE_EXPIRED
     message = "This referral code has expired."
 
 
 class EmailRejected(DomainError):
-    code = "EMAIL_REJECTED"
+    code = ErrorCode.EMAIL_REJECTED
     message = "This email address cannot receive mail."
 
 
 class RateLimited(DomainError):
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
     message = "Too many requests; try again later."
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(retryAfter=retry_after)
+        super().__init__()
         self.retry_after = retry_after
 
 
 class ServiceUnavailable(DomainError):
-    code = "SERVICE_UNAVAILABLE"
+    code = ErrorCode.SERVICE_UNAVAILABLE
     message = "The service is temporarily unavailable; try again shortly."

@@ -35,7 +35,7 @@ async def ready(request: Request) -> JSONResponse:
 
 async def _database_answers(runtime: Runtime) -> bool:
     try:
-        async with asyncio.timeout(READY_TIMEOUT), runtime.engine.connect() as connection:
+        async with asyncio.timeout(READY_TIMEOUT), runtime.database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception:
         return False

@@ -15,16 +15,22 @@ from starlette.routing import Route
 from app import health
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
-from app.db import create_engine, create_read_session_factory, create_session_factory
-from app.graphql.schema import GraphQLApp, build_schema
+from app.db import Database
+from app.graphql.schema import build_schema
+from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
-from app.security import TokenCodec
+from app.security import PasswordHasher, TokenCodec
+from app.services import Services
+from app.services.accounts import Accounts
+from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
+from app.services.referrals import Referrals
 from app.services.revocations import RevocationList
+from app.services.sessions import Sessions
 from app.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -33,41 +39,32 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# Hashed once at start-up: login verifies against it when the email is unknown.
+TIMING_EQUALISER = "not a password, a timing equaliser"
 
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Build the shared clients once, and close them all on the way out."""
-    engine = create_engine(settings)
-    session_factory = create_session_factory(engine)
+    """Build the shared clients and the services once, and close them all on the way out."""
+    database = Database.from_settings(settings)
     cache = CacheStore.from_url(settings.redis_url, timeout=settings.cache_timeout)
     http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+    hasher = PasswordHasher(threads=settings.hashing_threads)
     enricher = build_enricher(settings, http)
     enrichment = (
-        EnrichmentQueue(enricher=enricher, session_factory=session_factory)
-        if enricher is not None
-        else None
+        EnrichmentQueue(enricher=enricher, database=database) if enricher is not None else None
     )
     limiter = RateLimiter.from_settings(settings)
     try:
         if enrichment is not None:
             await enrichment.start()
-        yield Runtime(
-            settings=settings,
-            engine=engine,
-            session_factory=session_factory,
-            read_session_factory=create_read_session_factory(engine),
+        yield await _wire(
+            settings,
+            database=database,
             cache=cache,
-            codes=CodeCache(cache, ttl=settings.code_cache_ttl),
-            tokens=TokenCodec(
-                key=settings.signing_key,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                ttl=settings.access_token_ttl,
-            ),
-            revocations=RevocationList(cache),
             limiter=limiter,
-            email_checker=build_email_verifier(settings, http, cache),
+            hasher=hasher,
+            http=http,
             enrichment=enrichment,
         )
     finally:
@@ -76,7 +73,52 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         await limiter.close()
         await http.aclose()
         await cache.close()
-        await engine.dispose()
+        hasher.close()
+        await database.dispose()
+
+
+async def _wire(
+    settings: Settings,
+    *,
+    database: Database,
+    cache: CacheStore,
+    limiter: RateLimiter,
+    hasher: PasswordHasher,
+    http: httpx.AsyncClient,
+    enrichment: EnrichmentQueue | None,
+) -> Runtime:
+    """The services, each given what it uses, and the runtime that holds them."""
+    code_cache = CodeCache(cache, ttl=settings.code_cache_ttl)
+    tokens = TokenCodec(
+        key=settings.signing_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=settings.access_token_ttl,
+    )
+    codes = Codes(cache=code_cache, max_ttl_days=settings.code_max_ttl_days)
+    accounts = Accounts(
+        hasher=hasher,
+        codes=codes,
+        code_cache=code_cache,
+        unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
+        email_checker=build_email_verifier(settings, http, cache),
+        enrichment=enrichment,
+    )
+    sessions = Sessions(
+        accounts=accounts,
+        tokens=tokens,
+        revocations=RevocationList(cache),
+        refresh_ttl=settings.refresh_token_ttl,
+    )
+    return Runtime(
+        settings=settings,
+        database=database,
+        cache=cache,
+        codes=code_cache,
+        tokens=tokens,
+        limiter=limiter,
+        services=Services(accounts=accounts, sessions=sessions, codes=codes, referrals=Referrals()),
+    )
 
 
 class GraphQLEndpoint:

@@ -31,14 +31,13 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 
+from app.domain.accounts import normalize_email
 from app.errors import BadUserInput, RateLimited
-from app.services.rules import normalize_email
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from limits import RateLimitItem
-    from starlette.requests import HTTPConnection
 
     from app.settings import Settings
 
@@ -75,11 +74,6 @@ RULES: Mapping[Action, Sequence[Rule]] = {
     # Public lookups by email: enough for people, too few to enumerate addresses.
     "code_by_email": (Rule("client", RateLimitItemPerMinute(60)),),
 }
-
-
-def client_of(connection: HTTPConnection) -> str | None:
-    """The client address of a request (uvicorn has applied trusted X-Forwarded-For)."""
-    return connection.client.host if connection.client else None
 
 
 def client_key(address: str | None) -> str:

@@ -30,46 +30,48 @@ password_context = CryptContext(
 )
 
 
-# Hashing threads: the machine's cores shared among the worker processes (`serve` sets
-# WEB_CONCURRENCY). That keeps the cores busy (argon2 releases the GIL); more threads than
-# cores only add contention: measured here, 2 threads on 2 cores verify 95 passwords a second,
-# 4 threads 82. At a lower priority, so that a burst of sign-ins queues behind the event loop
-# instead of stalling every other request of the worker.
-def _hashing_threads() -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
-    workers = os.environ.get("WEB_CONCURRENCY", "")
-    return max(1, cores // int(workers)) if workers.isdigit() and int(workers) > 0 else cores
-
-
-HASHING_THREADS = _hashing_threads()
 HASHING_NICENESS = 10
 
 
+def hashing_threads(*, cores: int, workers: int) -> int:
+    """Hashing threads per worker process: the machine's cores shared among the workers.
+
+    That keeps the cores busy (argon2 releases the GIL); more threads than cores only add
+    contention: measured here, 2 threads on 2 cores verify 95 passwords a second, 4 threads 82.
+    """
+    return max(1, cores // max(1, workers))
+
+
 def _lower_thread_priority() -> None:
+    """Hash at a lower priority, so that a burst of sign-ins queues behind the event loop
+    instead of stalling every other request of the worker."""
     with contextlib.suppress(AttributeError, OSError):
         thread_id = threading.get_native_id()
         niceness = os.getpriority(os.PRIO_PROCESS, thread_id) + HASHING_NICENESS
         os.setpriority(os.PRIO_PROCESS, thread_id, min(niceness, 19))
 
 
-_hashing = ThreadPoolExecutor(
-    max_workers=HASHING_THREADS,
-    thread_name_prefix="argon2",
-    initializer=_lower_thread_priority,
-)
+class PasswordHasher:
+    """argon2id in a pool of low-priority threads, so that other requests keep running."""
 
+    def __init__(self, *, threads: int) -> None:
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="argon2", initializer=_lower_thread_priority
+        )
 
-async def hash_password(password: str) -> str:
-    """Hash in a hashing thread: argon2 releases the GIL, so other requests keep running."""
-    return await asyncio.get_running_loop().run_in_executor(
-        _hashing, password_context.hash, password
-    )
+    async def hash(self, password: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, password_context.hash, password
+        )
 
+    async def verify(self, password: str, hashed: str) -> bool:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, password_context.verify, password, hashed
+        )
 
-async def verify_password(password: str, hashed: str) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(
-        _hashing, password_context.verify, password, hashed
-    )
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.security import hashing_threads
+
 MIN_SECRET_BYTES = 32
 # A random key of 32+ bytes has far more distinct characters (hex has 16); "changeme"*4 has 6.
 MIN_SECRET_DISTINCT_CHARACTERS = 12
@@ -62,6 +64,8 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None  # json by default in production
     db_pool_size: int = Field(default=10, gt=0)
     db_timeout: float = Field(default=5.0, gt=0)
+    # The number of worker processes sharing the machine (`serve` sets it, as gunicorn does).
+    web_concurrency: int = 1
 
     @field_validator("database_url")
     @classmethod
@@ -69,6 +73,13 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             return "postgresql+asyncpg://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("web_concurrency", mode="before")
+    @classmethod
+    def _worker_count(cls, value: Any) -> Any:
+        """Platforms set WEB_CONCURRENCY for many servers; anything but a count means one."""
+        text = str(value).strip()
+        return int(text) if text.isdigit() and int(text) > 0 else 1
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -128,6 +139,12 @@ class Settings(BaseSettings):
     @property
     def rate_limits_enabled(self) -> bool:
         return self.rate_limits == "on"
+
+    @property
+    def hashing_threads(self) -> int:
+        """Password-hashing threads for this worker: the cores shared among the workers."""
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
+        return hashing_threads(cores=cores, workers=self.web_concurrency)
 
     @property
     def json_logs(self) -> bool:

@@ -134,7 +134,7 @@ class Api:
 @asynccontextmanager
 async def database(app: Starlette) -> AsyncIterator[Any]:
     """A session on the app's own database, for arranging states no API call can reach."""
-    async with app.state.runtime.session_factory() as session:
+    async with app.state.runtime.database.writers() as session:
         yield session
 
 

@@ -32,7 +32,7 @@ def test_quick_bench_prints_a_row_per_scenario(wrk: str, tmp_path: Path) -> None
         if key not in ("DATABASE_URL", "REDIS_URL")  # the embedded backend
     }
     results = tmp_path / "results.json"
-    finished = subprocess.run(  # noqa: S603 - our own interpreter and module
+    finished = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--no-install", "--json", str(results)],
         cwd=REPO,
         env=environment,

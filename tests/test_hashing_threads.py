@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from app.security import _hashing_threads
+from app.settings import load_settings
 
 CORES = len(os.sched_getaffinity(0))
 
@@ -29,4 +29,4 @@ def test_each_worker_hashes_on_its_share_of_the_cores(
         monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     else:
         monkeypatch.setenv("WEB_CONCURRENCY", workers)
-    assert _hashing_threads() == threads
+    assert load_settings(_env_file=None).hashing_threads == threads

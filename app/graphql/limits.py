@@ -35,6 +35,9 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from app.domain.pages import MAX_PAGE_SIZE
+from app.graphql.strawberry_internals import graphql_core_schema
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -52,9 +55,6 @@ MAX_ALIASES = 15
 MAX_TOKENS = 1000
 MAX_COST = 5000
 PAGE_ARGUMENT = "first"
-# The largest page a connection serves; a `first` given by a variable is costed at it,
-# whatever the variable holds.
-MAX_PAGE_SIZE = 100
 
 
 class DocumentCost:
@@ -62,7 +62,8 @@ class DocumentCost:
 
     Every selection costs 1 (a fragment spread too, so that work cannot hide in fragments);
     a field with a `first` argument multiplies the cost of its own selections by that number
-    (its literal value, its schema default when absent, or MAX_PAGE_SIZE for a variable).
+    (its literal value, its schema default when absent, or MAX_PAGE_SIZE for a variable,
+    whatever the variable holds).
     """
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
@@ -172,7 +173,7 @@ class CostBudget(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            schema = context.schema._schema
+            schema = graphql_core_schema(context.schema)
             if most_expensive_operation(schema, document) > MAX_COST:
                 context.validation_rules = (MaxCostRule,)
         yield

@@ -7,22 +7,17 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
+from app.domain.accounts import mask_email
+from app.domain.pages import encode_cursor
+from app.domain.profiles import PROFILE_FIELDS
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
-from app.graphql.limits import MAX_PAGE_SIZE
 from app.models import User as UserRecord  # noqa: TC001 - Strawberry resolves Private fields
-from app.services.pagination import check_page_size, decode_cursor, encode_cursor
-from app.services.referrals import ReferralPage
 
 if TYPE_CHECKING:
-    from app.cache import CachedCode
+    from app.domain.codes import Code
+    from app.domain.pages import ReferralPage
     from app.models import Profile as ProfileRecord
     from app.services.sessions import IssuedTokens
-
-
-def mask_email(email: str) -> str:
-    """'jane@example.com' -> 'j***@example.com': enough to recognise, not to harvest."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 @strawberry.type
@@ -32,7 +27,7 @@ class ReferralCode:
     created_at: datetime
 
     @classmethod
-    def from_cached(cls, code: CachedCode) -> ReferralCode:
+    def from_code(cls, code: Code) -> ReferralCode:
         return cls(code=code.code, expires_at=code.expires_at, created_at=code.created_at)
 
 
@@ -50,17 +45,8 @@ class Profile:
 
     @classmethod
     def from_record(cls, record: ProfileRecord) -> Profile:
-        return cls(
-            full_name=record.full_name,
-            given_name=record.given_name,
-            family_name=record.family_name,
-            location=record.location,
-            company=record.company,
-            company_domain=record.company_domain,
-            title=record.title,
-            avatar_url=record.avatar_url,
-            enriched_at=record.enriched_at,
-        )
+        data = {name: getattr(record, name) for name in PROFILE_FIELDS}
+        return cls(**data, enriched_at=record.enriched_at)
 
 
 @strawberry.type
@@ -133,39 +119,36 @@ class User:
 
     @strawberry.field
     async def referrer(self, info: strawberry.Info[Context]) -> User | None:
-        referrer_id = await info.context.loaders.referrer_id.load(self.user_id)
+        referrer_id = await info.context.scope.loaders.referrer_id.load(self.user_id)
         return User.by_id(referrer_id) if referrer_id is not None else None
 
     @strawberry.field
     async def referral_code(self, info: strawberry.Info[Context]) -> ReferralCode | None:
         """The user's active code, or null."""
-        code = await info.context.loaders.active_code.load(self.user_id)
-        return ReferralCode.from_cached(code) if code is not None else None
+        code = await info.context.scope.loaders.active_code.load(self.user_id)
+        return ReferralCode.from_code(code) if code is not None else None
 
     @strawberry.field
     async def referrals(
         self, info: strawberry.Info[Context], first: int = 50, after: str | None = None
     ) -> ReferralConnection:
         """A page of this user's referrals, loaded through the batched loaders."""
-        check_page_size(first, maximum=MAX_PAGE_SIZE)
-        after_id = decode_cursor(after)
-        record = await self._record(info)
-        fetched = await info.context.loaders.referral_page.load((self.user_id, first + 1, after_id))
-        return ReferralConnection.from_page(
-            ReferralPage.of(self.user_id, record.referral_count, fetched, first=first)
-        )
+        page = await info.context.scope.loaders.referral_page.load((self.user_id, first, after))
+        if page is None:  # a referral row always points at an account
+            raise LookupError(f"user {self.user_id} vanished")
+        return ReferralConnection.from_page(page)
 
     @strawberry.field
     async def profile(self, info: strawberry.Info[Context]) -> Profile | None:
         """Enrichment data; only for the user themself and superusers."""
         if not await self._may_see_private(info):
             return None
-        record = await info.context.loaders.profile.load(self.user_id)
+        record = await info.context.scope.loaders.profile.load(self.user_id)
         return Profile.from_record(record) if record is not None else None
 
     async def _record(self, info: strawberry.Info[Context]) -> UserRecord:
         if self.record is None:
-            record = await info.context.loaders.user.load(self.user_id)
+            record = await info.context.scope.loaders.user.load(self.user_id)
             if record is None:  # a referral row always points at an account
                 raise LookupError(f"user {self.user_id} vanished")
             self.record = record
@@ -174,7 +157,7 @@ class User:
     async def _may_see_private(self, info: strawberry.Info[Context]) -> bool:
         if self.is_caller:
             return True
-        viewer = await info.context.viewer()
+        viewer = await info.context.scope.viewer()
         return viewer is not None and (viewer.id == self.user_id or viewer.is_superuser)
 
 

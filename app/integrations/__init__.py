@@ -1,4 +1,6 @@
-"""Outbound HTTP: email verification and enrichment, built from the settings."""
+"""Integrations: outbound HTTP to the providers (Hunter's email verifier, Clearbit or Hunter
+enrichment), each with its own timeouts, built from the settings. Services call them through
+small protocols; they know nothing of requests, sessions or the database."""
 
 from __future__ import annotations
 

@@ -13,31 +13,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from app.domain.profiles import TEXT_LIMIT, URL_LIMIT, ProfileData
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 logger = logging.getLogger(__name__)
 
 LOOKUP_TIMEOUT = 10.0
-# The widths of the profile columns; longer text is cut, a longer URL is dropped.
-TEXT_LIMIT = 255
-URL_LIMIT = 1024
 # Hunter answers 403 as well as 429 when a key is over its rate limit.
 TRANSIENT_STATUSES = frozenset({403, 408, 425, 429})
-
-
-@dataclass(frozen=True, slots=True)
-class ProfileData:
-    """What a provider knows about a person, in the shape of the `profile` table."""
-
-    full_name: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    location: str | None = None
-    company: str | None = None
-    company_domain: str | None = None
-    title: str | None = None
-    avatar_url: str | None = None
 
 
 class LookupStatus(StrEnum):

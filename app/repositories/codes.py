@@ -1,4 +1,4 @@
-"""Queries on referral codes. A code is active while not retired and not expired."""
+"""Queries on referral codes. Codes are never deleted: they are retired, and kept forever."""
 
 from __future__ import annotations
 
@@ -12,11 +12,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
+    from sqlalchemy import ColumnElement
     from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def _active(now: datetime):  # type: ignore[no-untyped-def]
-    return col(ReferralCode.retired_at).is_(None) & (col(ReferralCode.expires_at) > now)
+def _current() -> ColumnElement[bool]:
+    """The owner's current code: not retired (a partial unique index allows one per owner).
+
+    Whether it is *active* also depends on the time: `app.domain.codes.Code.is_active` says.
+    """
+    return col(ReferralCode.retired_at).is_(None)
 
 
 async def get_by_code(session: AsyncSession, *, code: str) -> ReferralCode | None:
@@ -25,42 +30,37 @@ async def get_by_code(session: AsyncSession, *, code: str) -> ReferralCode | Non
     return result.first()
 
 
-async def get_active_by_email(
-    session: AsyncSession, *, email: str, now: datetime
-) -> ReferralCode | None:
-    """The active code of the user with this email, or None."""
+async def get_current_by_email(session: AsyncSession, *, email: str) -> ReferralCode | None:
+    """The current code of the user with this email, or None."""
     result = await session.exec(
         select(ReferralCode)
         .join(User, col(User.id) == col(ReferralCode.owner_id))
-        .where(User.email == email, _active(now))
+        .where(User.email == email, _current())
     )
     return result.first()
 
 
-async def list_active_by_owners(
-    session: AsyncSession, *, owner_ids: Iterable[int], now: datetime
+async def get_current(
+    session: AsyncSession, *, owner_id: int, for_update: bool = False
+) -> ReferralCode | None:
+    """The owner's current code, or None; `for_update` locks its row (PostgreSQL)."""
+    statement = select(ReferralCode).where(col(ReferralCode.owner_id) == owner_id, _current())
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.exec(statement)).first()
+
+
+async def list_current_by_owners(
+    session: AsyncSession, *, owner_ids: Iterable[int]
 ) -> list[ReferralCode]:
-    """The active codes of these owners (at most one each)."""
+    """The current codes of these owners (at most one each)."""
     ids = list(set(owner_ids))
     if not ids:
         return []
     result = await session.exec(
-        select(ReferralCode).where(col(ReferralCode.owner_id).in_(ids), _active(now))
+        select(ReferralCode).where(col(ReferralCode.owner_id).in_(ids), _current())
     )
     return list(result.all())
-
-
-async def retire_expired(session: AsyncSession, *, owner_id: int, now: datetime) -> None:
-    """Retire the owner's current code if it has expired, making room for a new one."""
-    await session.exec(
-        update(ReferralCode)
-        .where(
-            col(ReferralCode.owner_id) == owner_id,
-            col(ReferralCode.retired_at).is_(None),
-            col(ReferralCode.expires_at) <= now,
-        )
-        .values(retired_at=now)
-    )
 
 
 async def add(session: AsyncSession, *, code: ReferralCode) -> ReferralCode:
@@ -70,14 +70,15 @@ async def add(session: AsyncSession, *, code: ReferralCode) -> ReferralCode:
     return code
 
 
-async def delete_active(
-    session: AsyncSession, *, owner_id: int, now: datetime
-) -> ReferralCode | None:
-    """Mark the owner's active code deleted in one statement; None when there is none."""
+async def retire(
+    session: AsyncSession, *, code_id: int, now: datetime, deleted: bool = False
+) -> bool:
+    """Make a current code no longer its owner's current one (deleted, or replaced after it
+    expired); False when it was retired already (by a concurrent request)."""
+    values: dict[str, datetime] = {"retired_at": now}
+    if deleted:
+        values["deleted_at"] = now
     result = await session.exec(
-        update(ReferralCode)
-        .where(col(ReferralCode.owner_id) == owner_id, _active(now))
-        .values(deleted_at=now, retired_at=now)
-        .returning(ReferralCode)
+        update(ReferralCode).where(col(ReferralCode.id) == code_id, _current()).values(**values)
     )
-    return result.scalars().first()  # type: ignore[attr-defined]
+    return result.rowcount == 1

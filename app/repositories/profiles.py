@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlmodel import col, select, update
 
+from app.domain.accounts import EnrichmentStatus
 from app.models import Profile, User
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from sqlmodel.ext.asyncio.session import AsyncSession
-
-
-class EnrichmentStatus(StrEnum):
-    """Values of `account.enrichment_status`; NULL means enrichment is off for that user."""
-
-    PENDING = "pending"
-    DONE = "done"
-    NOT_FOUND = "not_found"
-    FAILED = "failed"
 
 
 class PendingEnrichment(NamedTuple):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, true, union_all
 from sqlmodel import col, select
@@ -22,73 +22,53 @@ async def add(session: AsyncSession, *, referee_id: int, referrer_id: int, code_
     await session.flush()
 
 
-def _page(*, referrer_id: int, after_id: int | None, limit: int) -> Select[int, int]:
-    """Up to `limit` referrals of one referrer after `after_id`: a range scan of the index."""
-    query = select(Referral.referrer_id, Referral.referee_id).where(
-        Referral.referrer_id == referrer_id
+def _count_and_page(referrer_id: Any, after_id: Any, limit: Any) -> Select[Any, Any, Any]:
+    """The referrer's account row left-joined with a keyset range scan of its referrals, so
+    that one statement tells whether the user exists, how many referrals it has and which come
+    next (rows of `(referrer id, referral count, referee id or NULL)`)."""
+    page = (
+        select(Referral.referee_id)
+        .where(Referral.referrer_id == referrer_id, col(Referral.referee_id) > after_id)
+        .order_by(col(Referral.referee_id))
+        .limit(limit)
+        .subquery("page")
     )
-    if after_id is not None:
-        query = query.where(col(Referral.referee_id) > after_id)
-    return query.order_by(col(Referral.referee_id)).limit(limit)
-
-
-# Built once: every listing binds its values instead of rebuilding the statement. The
-# referrer's account row is joined with the page's range scan, so that one round trip tells
-# whether the user exists, how many referrals it has and which come next.
-_PAGE = (
-    select(Referral.referee_id)
-    .where(
-        Referral.referrer_id == bindparam("referrer_id"),
-        col(Referral.referee_id) > bindparam("after_id"),
+    return (
+        select(User.id, User.referral_count, page.c.referee_id)
+        .select_from(User)
+        .outerjoin(page, true())
+        .where(User.id == referrer_id)
+        .order_by(page.c.referee_id)
     )
-    .order_by(col(Referral.referee_id))
-    .limit(bindparam("limit"))
-    .subquery("page")
-)
-_COUNT_AND_PAGE = (
-    select(User.referral_count, _PAGE.c.referee_id)
-    .select_from(User)
-    .outerjoin(_PAGE, true())
-    .where(User.id == bindparam("referrer_id"))
-    .order_by(_PAGE.c.referee_id)
-)
 
 
-async def count_and_page(
-    session: AsyncSession, *, referrer_id: int, after_id: int | None, limit: int
-) -> tuple[int, list[int]] | None:
-    """The referrer's referral count and up to `limit` referee ids after `after_id`, oldest
-    first; None when there is no such user."""
-    result = await session.exec(
-        _COUNT_AND_PAGE,
-        params={"referrer_id": referrer_id, "after_id": after_id or 0, "limit": limit},
-    )
-    rows = result.all()
-    if not rows:
-        return None
-    return rows[0][0], [referee_id for _, referee_id in rows if referee_id is not None]
+# Built once for the common case, a single referrer: each listing only binds its values.
+_ONE_PAGE = _count_and_page(bindparam("referrer_id"), bindparam("after_id"), bindparam("limit"))
 
 
-async def list_referee_ids_for_many(
+async def count_and_pages(
     session: AsyncSession, *, referrer_ids: Iterable[int], after_id: int | None, limit: int
-) -> dict[int, list[int]]:
-    """A page of referee ids for each referrer, in one query (for DataLoaders).
-
-    One keyset range scan per referrer, glued with UNION ALL: the cost follows the page size,
-    not the referrer's number of referrals (a window over all of them read every row).
-    """
+) -> dict[int, tuple[int, list[int]]]:
+    """Each referrer's referral count and up to `limit` referee ids after `after_id`, oldest
+    first; referrers that do not exist are left out. One statement whatever their number (one
+    range scan each, glued with UNION ALL): the cost follows the page, not the referral count."""
     ids = sorted(set(referrer_ids))
     if not ids:
         return {}
-    pages = [_page(referrer_id=referrer_id, after_id=after_id, limit=limit) for referrer_id in ids]
-    query = (
-        pages[0] if len(pages) == 1 else union_all(*(page.subquery().select() for page in pages))
-    )
-    result = await session.exec(query)  # type: ignore[arg-type]  # a UNION of selects
-    found: dict[int, list[int]] = {referrer_id: [] for referrer_id in ids}
-    for referrer_id, referee_id in result.all():
-        found[referrer_id].append(referee_id)
-    for referee_ids in found.values():
+    after = after_id or 0
+    if len(ids) == 1:
+        params = {"referrer_id": ids[0], "after_id": after, "limit": limit}
+        rows = (await session.exec(_ONE_PAGE, params=params)).all()
+    else:
+        pages = [_count_and_page(referrer_id, after, limit).subquery() for referrer_id in ids]
+        query = union_all(*(page.select() for page in pages))
+        rows = (await session.exec(query)).all()  # type: ignore[call-overload]  # a UNION
+    found: dict[int, tuple[int, list[int]]] = {}
+    for referrer_id, count, referee_id in rows:  # type: ignore[misc]  # rows of three columns
+        _, referee_ids = found.setdefault(referrer_id, (count, []))
+        if referee_id is not None:
+            referee_ids.append(referee_id)
+    for _, referee_ids in found.values():
         referee_ids.sort()
     return found
 

@@ -1,4 +1,5 @@
-"""The REST shim: the replaced FastAPI service's paths over the same services as GraphQL."""
+"""The REST transport: the replaced FastAPI service's paths over the same services as GraphQL,
+declared once in a table that both the routes and the OpenAPI document are built from."""
 
 from __future__ import annotations
 

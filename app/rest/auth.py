@@ -7,66 +7,57 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse, Response
 
 from app.rest.models import TokenRead, UserRead
-from app.services import accounts, sessions
 
 if TYPE_CHECKING:
     from app.rest.models import LoginForm, RegisterBody, RegisterQuery, TokenForm
-    from app.rest.operation import Call
     from app.settings import Settings
+    from app.transport.scope import RequestScope
 
 # RFC 6749 section 5.1: answers that carry tokens are never cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-async def register(call: Call, *, query: RegisterQuery, body: RegisterBody) -> UserRead:
+async def register(scope: RequestScope, *, query: RegisterQuery, body: RegisterBody) -> UserRead:
     """Register; with `referral_code`, as the referral of that code's owner."""
-    await call.count_attempt("register")
-    registration = await accounts.register(
-        call.session,
-        call.runtime,
-        email=body.email,
-        password=body.password,
-        referral_code=query.referral_code,
+    await scope.count_attempt("register")
+    registration = await scope.services.accounts.register(
+        scope.uow, email=body.email, password=body.password, referral_code=query.referral_code
     )
     return UserRead.from_registration(registration)
 
 
-async def login(call: Call, *, body: LoginForm) -> Response:
+async def login(scope: RequestScope, *, body: LoginForm) -> Response:
     """Sign in: sets the auth cookie for as long as the access token lives."""
-    await call.count_attempt("login", account=body.username)
-    grant = await sessions.grant_access(
-        call.session, call.runtime, email=body.username, password=body.password
+    await scope.count_attempt("login", account=body.username)
+    grant = await scope.services.sessions.grant_access(
+        scope.uow, email=body.username, password=body.password
     )
     response = Response(status_code=204, headers=NO_STORE)
-    response.set_cookie(
-        value=grant.access_token, max_age=grant.expires_in, **_cookie(call.runtime.settings)
-    )
+    settings = scope.runtime.settings
+    response.set_cookie(value=grant.access_token, max_age=grant.expires_in, **_cookie(settings))
     return response
 
 
-async def logout(call: Call) -> Response:
+async def logout(scope: RequestScope) -> Response:
     """Sign out: revokes the access token (bearer or cookie) and clears the cookie."""
-    await sessions.sign_out(call.session, call.runtime, access_token=call.access_token())
+    await scope.services.sessions.sign_out(scope.uow, access_token=scope.require_access_token())
     response = Response(status_code=204)
-    response.delete_cookie(**_cookie(call.runtime.settings))
+    response.delete_cookie(**_cookie(scope.runtime.settings))
     return response
 
 
-async def token(call: Call, *, body: TokenForm) -> Response:
+async def token(scope: RequestScope, *, body: TokenForm) -> Response:
     """OAuth2 token endpoint: password grant (RFC 6749 4.3) or refresh (RFC 6749 6)."""
+    sessions = scope.services.sessions
     if body.grant_type == "refresh_token":
         assert body.refresh_token is not None  # TokenForm checks each grant's fields
-        await call.count_attempt("refresh_token")
-        issued = await sessions.refresh(
-            call.session, call.runtime, refresh_token=body.refresh_token
-        )
+        await scope.count_attempt("refresh_token")
+        issued = await sessions.refresh(scope.uow, refresh_token=body.refresh_token)
     else:
         assert body.username is not None
         assert body.password is not None
-        await call.count_attempt("login", account=body.username)
-        issued = await sessions.sign_in(
-            call.session, call.runtime, email=body.username, password=body.password
-        )
+        await scope.count_attempt("login", account=body.username)
+        issued = await sessions.sign_in(scope.uow, email=body.username, password=body.password)
     return JSONResponse(TokenRead.from_issued(issued).model_dump(mode="json"), headers=NO_STORE)
 
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from app.db import is_unavailable
-from app.errors import DomainError, RateLimited, ServiceUnavailable
+from app.errors import DomainError, ErrorCode, RateLimited, ServiceUnavailable
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -20,19 +20,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STATUS_BY_CODE = {
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "BAD_USER_INPUT": 422,
-    "NOT_FOUND": 404,
-    "CONFLICT": 409,
-    "REFERRAL_CODE_INVALID": 400,
-    "REFERRAL_CODE_EXPIRED": 400,
-    "EMAIL_REJECTED": 400,
-    "RATE_LIMITED": 429,
-    "SERVICE_UNAVAILABLE": 503,
-    "INTERNAL_SERVER_ERROR": 500,
+STATUS_BY_CODE: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.BAD_USER_INPUT: 422,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.REFERRAL_CODE_INVALID: 400,
+    ErrorCode.REFERRAL_CODE_EXPIRED: 400,
+    ErrorCode.EMAIL_REJECTED: 400,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.INTERNAL_SERVER_ERROR: 500,
 }
+# The domain's field names that the REST shim's clients know by other names.
+FIELD_NAMES = {"page_size": "limit", "expires_at": "expiration"}
 _SECRET_FIELDS = {"password", "refresh_token", "client_secret"}
 
 
@@ -77,13 +79,14 @@ def error_response(error: Exception, *, operation: str) -> JSONResponse:
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
         logger.warning("database unavailable in %s: %s", operation, type(error).__name__)
         error = ServiceUnavailable()
-    status = STATUS_BY_CODE.get(error.code, 500)
+    status = STATUS_BY_CODE[error.code]
     headers = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse({"detail": error.detail}, status_code=status, headers=headers)
+    field = FIELD_NAMES.get(error.field, error.field) if error.field else None
+    return JSONResponse({"detail": error.detail(field)}, status_code=status, headers=headers)
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:

@@ -1,6 +1,6 @@
 """Pydantic models of the REST shim: what each operation reads and answers, and error bodies.
 
-Field constraints here only document the rules (from `app.services.rules`); the services enforce
+Field constraints here only document the rules (from `app.domain`); the services enforce
 them, so that REST and GraphQL answer the same input the same way.
 """
 
@@ -11,24 +11,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from app.services.referrals import parse_id
-from app.services.rules import (
-    MAX_CODE_LENGTH,
-    MAX_EMAIL_LENGTH,
-    MAX_PASSWORD_LENGTH,
-    MIN_CODE_LENGTH,
-    MIN_PASSWORD_LENGTH,
-)
+from app.domain.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.domain.codes import MAX_CODE_LENGTH, MIN_CODE_LENGTH
+from app.domain.pages import MAX_ID_PAGE_SIZE, parse_id
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonDict
 
-    from app.cache import CachedCode
+    from app.domain.codes import Code
+    from app.domain.pages import ReferralPage
     from app.services.accounts import Registration
-    from app.services.referrals import ReferralPage
     from app.services.sessions import IssuedTokens
 
-MAX_LIMIT = 1000
 CODE_DOC: JsonDict = {
     "minLength": MIN_CODE_LENGTH,
     "maxLength": MAX_CODE_LENGTH,
@@ -113,9 +107,9 @@ class EmailPath(BaseModel):
 
 class PageQuery(BaseModel):
     limit: int = Field(
-        default=MAX_LIMIT,
+        default=MAX_ID_PAGE_SIZE,
         description="Page size.",
-        json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+        json_schema_extra={"minimum": 1, "maximum": MAX_ID_PAGE_SIZE},
     )
     after: str | None = Field(default=None, description="The `next` cursor of the previous page.")
 
@@ -195,7 +189,7 @@ class CreatedCodeRead(Reply):
     expiration: datetime
 
     @classmethod
-    def from_cached(cls, code: CachedCode) -> CreatedCodeRead:
+    def from_code(cls, code: Code) -> CreatedCodeRead:
         return cls(code=code.code, expiration=code.expires_at)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,86 +13,29 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.body_limit import BodyTooLarge
-from app.db import close_session
-from app.errors import Unauthenticated
-from app.rate_limits import client_of
 from app.rest.errors import InvalidRequest, error_response, validation_issues
-from app.services import sessions
-from app.transport_auth import bearer_or_cookie_token
+from app.transport.scope import open_scope
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from pydantic import BaseModel
-    from sqlmodel.ext.asyncio.session import AsyncSession
     from starlette.requests import Request
-
-    from app.models import User
-    from app.rate_limits import Action
-    from app.runtime import Runtime
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
 
 
-@dataclass(slots=True)
-class Call:
-    """What a handler gets besides its inputs: the request, the shared clients and a session.
-
-    The session is created on first use and closed with the call, so that a request answered
-    from the cache never creates one. A read-only call's session opens no transaction.
-    """
-
-    request: Request
-    runtime: Runtime
-    read_only: bool = False
-    _session: AsyncSession | None = field(default=None, init=False)
-
-    @property
-    def session(self) -> AsyncSession:
-        """The request's database session, created on its first use."""
-        if self._session is None:
-            self._session = self.runtime.new_session(read_only=self.read_only)
-        return self._session
-
-    @asynccontextmanager
-    async def db(self) -> AsyncIterator[AsyncSession]:
-        """The session as a SessionScope, for services that use it only when they need it."""
-        yield self.session
-
-    async def __aenter__(self) -> Call:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Close the session if it was created, whatever became of the database."""
-        if self._session is not None:
-            await close_session(self._session)
-
-    def access_token(self) -> str:
-        """The bearer token or the auth cookie's; UNAUTHENTICATED when neither came."""
-        token = bearer_or_cookie_token(self.request, self.runtime.settings.auth_cookie_name)
-        if token is None:
-            raise Unauthenticated
-        return token
-
-    async def count_attempt(self, action: Action, *, account: str | None = None) -> None:
-        """Count one attempt of this request's client, as GraphQL does; RATE_LIMITED if over."""
-        await self.runtime.limiter.hit(action, client=client_of(self.request), account=account)
-
-    async def viewer(self) -> User:
-        """The signed-in user; UNAUTHENTICATED (or FORBIDDEN when inactive) otherwise."""
-        return await sessions.authenticate(
-            self.session, self.runtime, access_token=self.access_token()
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """A REST operation. The handler takes `call` and, as declared, `path`, `query`, `body`."""
+    """A REST operation. The handler takes the request scope and, as declared, `path`, `query`
+    and `body`. An operation that changes anything says so (`writes`): the others' unit of work
+    refuses to write."""
 
     method: str
     path: str
     handler: Handler
     tag: str
+    writes: bool = False
     status: int = 200
     path_params: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
@@ -128,12 +70,12 @@ class Operation:
         )
 
     async def serve(self, request: Request) -> Response:
-        """Read the inputs, run the handler with its own session, and shape what it answers."""
+        """Read the inputs, run the handler in its own scope, and shape what it answers."""
         try:
             inputs = await self._inputs(request)
             runtime = request.app.state.runtime
-            async with Call(request, runtime, read_only=self.method == "GET") as call:
-                result = await self.handler(call, **inputs)
+            async with open_scope(request, runtime, writes=self.writes) as scope:
+                result = await self.handler(scope, **inputs)
         except (HTTPException, BodyTooLarge):
             raise  # answered by Starlette, and by the body limit middleware with its 413
         except Exception as error:

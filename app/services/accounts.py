@@ -1,38 +1,56 @@
-"""Accounts: registration, sign-in and lookups."""
+"""Accounts: registration, sign-in with a password, and lookups."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.accounts import EnrichmentStatus, check_password, normalize_email
 from app.errors import (
     BadUserInput,
     EmailRejected,
     EmailTaken,
     InactiveAccount,
     InvalidCredentials,
-    ReferralCodeExpired,
-    ReferralCodeInvalid,
 )
 from app.models import User
+from app.repositories import profiles as profile_repo
 from app.repositories import referrals as referral_repo
 from app.repositories import users as user_repo
-from app.repositories.profiles import EnrichmentStatus
-from app.security import hash_password, verify_password
-from app.services import codes as code_service
-from app.services.rules import check_password, normalize_code, normalize_email
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from app.cache import CachedCode
-    from app.runtime import Runtime
+    from app.cache import CodeCache
+    from app.domain.codes import Code
+    from app.models import Profile
+    from app.security import PasswordHasher
+    from app.services.codes import Codes
+    from app.uow import UnitOfWork
 
 
-_timing_equaliser: dict[str, str] = {}
+class EmailCheckResult(Protocol):
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def accepted(self) -> bool: ...
+
+
+class EmailChecker(Protocol):
+    """Verifies an address before registration (Hunter, when configured)."""
+
+    async def check(self, email: str) -> EmailCheckResult: ...
+
+
+class EnrichmentSubmitter(Protocol):
+    """Queues a profile enrichment after registration (Clearbit or Hunter, when configured)."""
+
+    def submit(self, *, user_id: int, email: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,39 +61,115 @@ class Registration:
     referrer_id: int | None
 
 
-async def _unknown_user_hash() -> str:
-    """A real hash to verify against when the email is unknown, so timing reveals nothing."""
-    if "hash" not in _timing_equaliser:
-        _timing_equaliser["hash"] = await hash_password("not a password, a timing equaliser")
-    return _timing_equaliser["hash"]
+class Accounts:
+    """The rules of accounts: one per email, passwords hashed, timing that reveals nothing."""
 
+    def __init__(
+        self,
+        *,
+        hasher: PasswordHasher,
+        codes: Codes,
+        code_cache: CodeCache,
+        unknown_user_hash: str,
+        email_checker: EmailChecker | None = None,
+        enrichment: EnrichmentSubmitter | None = None,
+    ) -> None:
+        self._hasher = hasher
+        self._codes = codes
+        self._code_cache = code_cache
+        # A real hash to verify against when the email is unknown, so timing reveals nothing.
+        self._unknown_user_hash = unknown_user_hash
+        self._email_checker = email_checker
+        self._enrichment = enrichment
 
-async def register(
-    session: AsyncSession,
-    runtime: Runtime,
-    *,
-    email: str,
-    password: str,
-    referral_code: str | None = None,
-) -> Registration:
-    """Create an account, optionally as the referral of an active code's owner."""
-    email = normalize_email(email)
-    check_password(password)
-    code = await _code_to_join_with(session, runtime, referral_code)
-    if await user_repo.get_by_email(session, email=email) is not None:
-        raise EmailTaken
-    # The verifier may take seconds and the hash a while: hand the connection back to the pool
-    # meanwhile, or slow verifications starve every other request of connections. (The unique
-    # email constraint still settles a race with another registration.)
-    await session.rollback()
-    email_check = await _check_deliverable(runtime, email)
-    user = User(
-        email=email,
-        hashed_password=await hash_password(password),
-        email_check=email_check,
-        enrichment_status=EnrichmentStatus.PENDING if runtime.enrichment is not None else None,
-    )
-    try:
+    async def register(
+        self, uow: UnitOfWork, *, email: str, password: str, referral_code: str | None = None
+    ) -> Registration:
+        """Create an account, optionally as the referral of an active code's owner.
+
+        The checks read first; the email verifier and the hash (slow, and needing no database)
+        run next with no connection held; the account is written last, in one short
+        transaction. The unique email constraint settles a race with another registration.
+        """
+        email = normalize_email(email)
+        check_password(password)
+        code = await self._code_to_join_with(uow, referral_code)
+        async with uow.read() as session:
+            if await user_repo.get_by_email(session, email=email) is not None:
+                raise EmailTaken
+        email_check = await self._check_deliverable(email)
+        user = User(
+            email=email,
+            hashed_password=await self._hasher.hash(password),
+            email_check=email_check,
+            enrichment_status=EnrichmentStatus.PENDING if self._enrichment is not None else None,
+        )
+        try:
+            async with uow.write() as transaction:
+                await self._insert(transaction.session, user=user, code=code)
+                transaction.after_commit(lambda: self._after_registration(user))
+        except IntegrityError as exc:
+            async with uow.read() as session:
+                if await user_repo.get_by_email(session, email=email) is not None:
+                    raise EmailTaken from exc
+            raise
+        return Registration(user=user, referrer_id=code.owner_id if code is not None else None)
+
+    async def authenticate(self, uow: UnitOfWork, *, email: str, password: str) -> User:
+        """The active user with these credentials; one error and one timing for every failure.
+
+        The account is read first; the password is verified after, with no connection held.
+        """
+        try:
+            normalized: str | None = normalize_email(email)
+        except BadUserInput:
+            normalized = None
+        user = None
+        if normalized is not None:
+            async with uow.read() as session:
+                user = await user_repo.get_by_email(session, email=normalized)
+        if user is None:
+            await self._hasher.verify(password, self._unknown_user_hash)
+            raise InvalidCredentials
+        if not await self._hasher.verify(password, user.hashed_password):
+            raise InvalidCredentials
+        if not user.is_active:
+            raise InactiveAccount
+        return user
+
+    async def get(self, uow: UnitOfWork, *, user_id: int) -> User | None:
+        """The user with this id, or None."""
+        async with uow.read() as session:
+            return await user_repo.get(session, user_id=user_id)
+
+    async def by_ids(self, uow: UnitOfWork, *, user_ids: Iterable[int]) -> dict[int, User]:
+        """The users among these ids that exist, by id."""
+        async with uow.read() as session:
+            users = await user_repo.list_by_ids(session, user_ids=user_ids)
+        return {user.id: user for user in users if user.id is not None}
+
+    async def profiles(self, uow: UnitOfWork, *, user_ids: Iterable[int]) -> dict[int, Profile]:
+        """The enriched profiles of these users that have one, by user id."""
+        async with uow.read() as session:
+            profiles = await profile_repo.list_profiles(session, user_ids=user_ids)
+        return {profile.user_id: profile for profile in profiles}
+
+    async def _code_to_join_with(self, uow: UnitOfWork, referral_code: str | None) -> Code | None:
+        if referral_code is None or not referral_code.strip():
+            return None
+        return await self._codes.joinable(uow, code=referral_code)
+
+    async def _check_deliverable(self, email: str) -> str | None:
+        if self._email_checker is None:
+            return None
+        verdict = await self._email_checker.check(email)
+        if not verdict.accepted:
+            raise EmailRejected
+        return verdict.outcome
+
+    @staticmethod
+    async def _insert(session: AsyncSession, *, user: User, code: Code | None) -> None:
+        """The account and, with a code, the referral and its owner's count."""
         await user_repo.add(session, user=user)
         if code is not None:
             assert user.id is not None
@@ -83,61 +177,9 @@ async def register(
                 session, referee_id=user.id, referrer_id=code.owner_id, code_id=code.id
             )
             await user_repo.increment_referral_count(session, user_id=code.owner_id)
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        if await user_repo.get_by_email(session, email=email) is not None:
-            raise EmailTaken from exc
-        raise
-    await runtime.codes.invalidate(email=email)
-    if runtime.enrichment is not None and user.id is not None:
-        runtime.enrichment.submit(user_id=user.id, email=email)
-    return Registration(user=user, referrer_id=code.owner_id if code is not None else None)
 
-
-async def _release_connection(session: AsyncSession) -> None:
-    """End the read-only transaction, so that the pooled connection is not held (idle in
-    transaction) while a password hash waits for its thread. A commit, not a rollback: the
-    loaded user must stay usable (a rollback would expire it)."""
-    await session.commit()
-
-
-async def _code_to_join_with(
-    session: AsyncSession, runtime: Runtime, referral_code: str | None
-) -> CachedCode | None:
-    if referral_code is None or not referral_code.strip():
-        return None
-    value = normalize_code(referral_code, field="referralCode")
-    code = await code_service.find(session, runtime, code=value)
-    if code is None or code.deleted:
-        raise ReferralCodeInvalid
-    if not code.is_active(datetime.now(UTC)):
-        raise ReferralCodeExpired
-    return code
-
-
-async def _check_deliverable(runtime: Runtime, email: str) -> str | None:
-    if runtime.email_checker is None:
-        return None
-    verdict = await runtime.email_checker.check(email)
-    if not verdict.accepted:
-        raise EmailRejected
-    return verdict.outcome
-
-
-async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
-    """The active user with these credentials; one error and one timing for every failure."""
-    try:
-        normalized = normalize_email(email)
-    except BadUserInput:
-        normalized = None
-    user = await user_repo.get_by_email(session, email=normalized) if normalized else None
-    await _release_connection(session)
-    if user is None:
-        await verify_password(password, await _unknown_user_hash())
-        raise InvalidCredentials
-    if not await verify_password(password, user.hashed_password):
-        raise InvalidCredentials
-    if not user.is_active:
-        raise InactiveAccount
-    return user
+    async def _after_registration(self, user: User) -> None:
+        assert user.id is not None
+        await self._code_cache.invalidate(email=user.email)
+        if self._enrichment is not None:
+            self._enrichment.submit(user_id=user.id, email=user.email)

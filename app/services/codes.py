@@ -2,130 +2,168 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from app.cache import CachedCode
-from app.errors import ActiveCodeExists, CodeTaken, NoActiveCode
+from app.domain.accounts import normalize_email
+from app.domain.clock import utcnow
+from app.domain.codes import Code, check_expiry, generate_code, normalize_code
+from app.errors import (
+    ActiveCodeExists,
+    CodeTaken,
+    NoActiveCode,
+    ReferralCodeExpired,
+    ReferralCodeInvalid,
+)
 from app.models import ReferralCode
 from app.repositories import codes as code_repo
-from app.services.rules import check_expiry, generate_code, normalize_code, normalize_email
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable
+    from datetime import datetime
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from app.db import SessionScope
+    from app.cache import CachedLookup, CodeCache
+    from app.domain.clock import Clock
     from app.models import User
-    from app.runtime import Runtime
+    from app.uow import UnitOfWork
 
 GENERATION_ATTEMPTS = 8
 
 
-def snapshot(code: ReferralCode) -> CachedCode:
-    """What the cache and the transport layers see of a code."""
-    assert code.id is not None
-    return CachedCode(
-        id=code.id,
-        code=code.code,
-        owner_id=code.owner_id,
-        created_at=code.created_at,
-        expires_at=code.expires_at,
-        deleted=code.deleted_at is not None,
+def as_code(row: ReferralCode) -> Code:
+    """The domain value of a code row."""
+    assert row.id is not None
+    return Code(
+        id=row.id,
+        code=row.code,
+        owner_id=row.owner_id,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        deleted=row.deleted_at is not None,
     )
 
 
-async def create(
-    session: AsyncSession,
-    runtime: Runtime,
-    *,
-    owner: User,
-    expires_at: datetime,
-    code: str | None = None,
-) -> CachedCode:
-    """Give the owner a new active code; CONFLICT while another is active or the value is taken."""
-    now = datetime.now(UTC)
-    expiry = check_expiry(expires_at, now=now, max_days=runtime.settings.code_max_ttl_days)
-    chosen = normalize_code(code) if code is not None else None
-    assert owner.id is not None
-    for _ in range(GENERATION_ATTEMPTS):
-        value = chosen or generate_code()
-        try:
-            created = await _insert(session, owner_id=owner.id, value=value, expiry=expiry, now=now)
-        except CodeTaken:
-            if chosen is not None:
-                raise
-            continue
-        if created is not None:
-            await runtime.codes.invalidate(email=owner.email, code=created.code)
-            return snapshot(created)
-    raise CodeTaken("Could not find a free code; try again.")
+class Codes:
+    """The rules of referral codes: one active code per owner, unique forever, never stale."""
 
+    def __init__(self, *, cache: CodeCache, max_ttl_days: int, clock: Clock = utcnow) -> None:
+        self._cache = cache
+        self._max_ttl_days = max_ttl_days
+        self._clock = clock
 
-async def _insert(
-    session: AsyncSession, *, owner_id: int, value: str, expiry: datetime, now: datetime
-) -> ReferralCode | None:
-    """Insert and commit. The database decides every race; None asks the caller to retry."""
-    try:
-        await code_repo.retire_expired(session, owner_id=owner_id, now=now)
-        created = await code_repo.add(
-            session,
-            code=ReferralCode(code=value, owner_id=owner_id, created_at=now, expires_at=expiry),
-        )
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        if await code_repo.list_active_by_owners(session, owner_ids=[owner_id], now=now):
-            raise ActiveCodeExists from None
-        if await code_repo.get_by_code(session, code=value) is not None:
-            raise CodeTaken from None
-        return None
-    return created
+    async def create(
+        self, uow: UnitOfWork, *, owner: User, expires_at: datetime, code: str | None = None
+    ) -> Code:
+        """Give the owner a new active code; CONFLICT while one is active or the value is taken."""
+        now = self._clock()
+        expiry = check_expiry(expires_at, now=now, max_days=self._max_ttl_days)
+        chosen = normalize_code(code) if code is not None else None
+        assert owner.id is not None
+        for _ in range(GENERATION_ATTEMPTS):
+            value = chosen or generate_code()
+            try:
+                created = await self._insert(uow, owner=owner, value=value, expiry=expiry, now=now)
+            except IntegrityError:
+                # The database decided a race: tell which rule it enforced.
+                if await self._has_active_code(uow, owner_id=owner.id, now=now):
+                    raise ActiveCodeExists from None
+                if chosen is not None:
+                    raise CodeTaken from None
+                continue  # a generated value someone holds: draw another
+            return created
+        raise CodeTaken("Could not find a free code; try again.")
 
-
-async def delete(session: AsyncSession, runtime: Runtime, *, owner: User) -> CachedCode:
-    """Delete the owner's active code and return it; NOT_FOUND when there is none."""
-    assert owner.id is not None
-    deleted = await code_repo.delete_active(session, owner_id=owner.id, now=datetime.now(UTC))
-    if deleted is None:
-        await session.rollback()
-        raise NoActiveCode
-    await session.commit()
-    await runtime.codes.invalidate(email=owner.email, code=deleted.code)
-    return snapshot(deleted)
-
-
-async def active_by_email(db: SessionScope, runtime: Runtime, *, email: str) -> CachedCode | None:
-    """The active code of the user with this email; None for unknown emails and dead codes.
-
-    Takes `db` rather than a session: a cache hit, the common case, needs no session at all.
-    """
-    normalized = normalize_email(email)
-
-    async def load() -> CachedCode | None:
-        async with db() as session:
-            found = await code_repo.get_active_by_email(
-                session, email=normalized, now=datetime.now(UTC)
+    async def _insert(
+        self, uow: UnitOfWork, *, owner: User, value: str, expiry: datetime, now: datetime
+    ) -> Code:
+        assert owner.id is not None
+        async with uow.write() as transaction:
+            session = transaction.session
+            current = await code_repo.get_current(session, owner_id=owner.id, for_update=True)
+            if current is not None:
+                if as_code(current).is_active(now):
+                    raise ActiveCodeExists
+                await code_repo.retire(session, code_id=as_code(current).id, now=now)
+            row = ReferralCode(code=value, owner_id=owner.id, created_at=now, expires_at=expiry)
+            created = as_code(await code_repo.add(session, code=row))
+            transaction.after_commit(
+                lambda: self._cache.invalidate(email=owner.email, code=created.code)
             )
-        return snapshot(found) if found is not None else None
+        return created
 
-    return await runtime.codes.by_email(normalized, load)
+    async def delete(self, uow: UnitOfWork, *, owner: User) -> Code:
+        """Delete the owner's active code and return it; NOT_FOUND when there is none."""
+        assert owner.id is not None
+        now = self._clock()
+        async with uow.write() as transaction:
+            session = transaction.session
+            current = await code_repo.get_current(session, owner_id=owner.id, for_update=True)
+            if current is None or not as_code(current).is_active(now):
+                raise NoActiveCode
+            code = as_code(current)
+            if not await code_repo.retire(session, code_id=code.id, now=now, deleted=True):
+                raise NoActiveCode  # deleted by a concurrent request
+            transaction.after_commit(
+                lambda: self._cache.invalidate(email=owner.email, code=code.code)
+            )
+        return replace(code, deleted=True)
 
+    async def active_by_email(self, uow: UnitOfWork, *, email: str) -> Code | None:
+        """The active code of the user with this email; None for unknown emails and codes that
+        expired or were deleted alike. A cache hit reads no database."""
+        normalized = normalize_email(email)
+        code = await self._through_cache(
+            uow,
+            await self._cache.by_email(normalized),
+            lambda session: code_repo.get_current_by_email(session, email=normalized),
+        )
+        return code if code is not None and code.is_active(self._clock()) else None
 
-async def find(session: AsyncSession, runtime: Runtime, *, code: str) -> CachedCode | None:
-    """The code with this normalised value in whatever state, through the cache."""
+    async def joinable(self, uow: UnitOfWork, *, code: str) -> Code:
+        """The active code a newcomer registers with, through the cache; BAD_USER_INPUT for a
+        malformed one, REFERRAL_CODE_INVALID or REFERRAL_CODE_EXPIRED for one they cannot use."""
+        value = normalize_code(code, field="referral_code")
+        found = await self._through_cache(
+            uow,
+            await self._cache.by_code(value),
+            lambda session: code_repo.get_by_code(session, code=value),
+        )
+        if found is None or found.deleted:
+            raise ReferralCodeInvalid
+        if not found.is_active(self._clock()):
+            raise ReferralCodeExpired
+        return found
 
-    async def load() -> CachedCode | None:
-        found = await code_repo.get_by_code(session, code=code)
-        return snapshot(found) if found is not None else None
+    async def active_by_owners(
+        self, uow: UnitOfWork, *, owner_ids: Iterable[int]
+    ) -> dict[int, Code]:
+        """The active code of each of these owners that has one."""
+        async with uow.read() as session:
+            rows = await code_repo.list_current_by_owners(session, owner_ids=owner_ids)
+        now = self._clock()
+        codes = (as_code(row) for row in rows)
+        return {code.owner_id: code for code in codes if code.is_active(now)}
 
-    return await runtime.codes.by_code(code, load)
+    async def _through_cache(
+        self,
+        uow: UnitOfWork,
+        cached: CachedLookup,
+        query: Callable[[AsyncSession], Awaitable[ReferralCode | None]],
+    ) -> Code | None:
+        """What the cache knew, or else what `query` reads, remembered for the next lookup."""
+        if cached.hit:
+            return cached.value
+        async with uow.read() as session:
+            row = await query(session)
+        code = as_code(row) if row is not None else None
+        await self._cache.fill(cached, code)
+        return code
 
-
-async def active_by_owners(session: AsyncSession, *, owner_ids: list[int]) -> dict[int, CachedCode]:
-    """The active code of each of these owners that has one (for DataLoaders)."""
-    found = await code_repo.list_active_by_owners(
-        session, owner_ids=owner_ids, now=datetime.now(UTC)
-    )
-    return {code.owner_id: snapshot(code) for code in found}
+    async def _has_active_code(self, uow: UnitOfWork, *, owner_id: int, now: datetime) -> bool:
+        async with uow.read() as session:
+            current = await code_repo.get_current(session, owner_id=owner_id)
+        return current is not None and as_code(current).is_active(now)

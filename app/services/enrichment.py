@@ -13,19 +13,20 @@ import random
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
+from app.domain.accounts import EnrichmentStatus
+from app.domain.clock import utcnow
 from app.integrations.enrichment import LookupResult, LookupStatus
-from app.models import Profile, utcnow
+from app.models import Profile
 from app.repositories import profiles
-from app.repositories.profiles import EnrichmentStatus
+from app.uow import unit_of_work
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
     from typing import Any
 
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
-    from app.integrations.enrichment import Enricher, ProfileData
+    from app.db import Database
+    from app.domain.profiles import ProfileData
+    from app.integrations.enrichment import Enricher
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class EnrichmentQueue:
         self,
         *,
         enricher: Enricher,
-        session_factory: async_sessionmaker[AsyncSession],
+        database: Database,
         concurrency: int = 4,
         max_attempts: int = 8,
         base_delay: float = 5.0,
@@ -55,7 +56,7 @@ class EnrichmentQueue:
         queue_limit: int = QUEUE_LIMIT,
     ) -> None:
         self._enricher = enricher
-        self._session_factory = session_factory
+        self._database = database
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._base_delay = base_delay
@@ -120,7 +121,10 @@ class EnrichmentQueue:
         after_id = 0
         try:
             while True:
-                async with self._session_factory() as session:
+                async with (
+                    unit_of_work(self._database, writes=False) as work,
+                    work.read() as session,
+                ):
                     batch = await profiles.list_pending_enrichments(
                         session, after_id=after_id, limit=RECOVERY_BATCH
                     )
@@ -146,7 +150,7 @@ class EnrichmentQueue:
                     self._tracked.discard(job.user_id)
 
     async def _process(self, job: _Job) -> None:
-        async with self._session_factory() as session:
+        async with unit_of_work(self._database, writes=False) as work, work.read() as session:
             status = await profiles.get_enrichment_status(session, user_id=job.user_id)
         if status != EnrichmentStatus.PENDING:
             # Finished by another process, or the user was deleted.
@@ -171,14 +175,14 @@ class EnrichmentQueue:
     async def _finish(
         self, job: _Job, status: EnrichmentStatus, found: ProfileData | None = None
     ) -> None:
-        async with self._session_factory() as session:
+        async with unit_of_work(self._database, writes=True) as work, work.write() as transaction:
+            session = transaction.session
             still_pending = await profiles.finish_enrichment(
                 session, user_id=job.user_id, status=status
             )
             if still_pending and found is not None:
                 profile = Profile(user_id=job.user_id, enriched_at=utcnow(), **asdict(found))
                 await profiles.upsert_profile(session, profile=profile)
-            await session.commit()
         self._tracked.discard(job.user_id)
         logger.info(
             "enrichment of user %s: %s after %s attempt(s)", job.user_id, status, job.attempt

@@ -2,78 +2,78 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.errors import BadUserInput, UserNotFound
-from app.models import MAX_ID
+from app.domain.pages import (
+    MAX_ID,
+    MAX_ID_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ReferralPage,
+    check_page_size,
+    decode_cursor,
+)
+from app.errors import UserNotFound
 from app.repositories import referrals as referral_repo
-from app.services.pagination import check_page_size, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
-    from sqlmodel.ext.asyncio.session import AsyncSession
+    from collections.abc import Iterable
+
+    from app.uow import UnitOfWork
 
 
-@dataclass(frozen=True, slots=True)
-class ReferralPage:
-    referrer_id: int
-    total_count: int
-    referee_ids: list[int]
-    has_next_page: bool
+class Referrals:
+    """Who referred whom: pages of a referrer's referrals, and each referee's referrer."""
 
-    @classmethod
-    def of(
-        cls, referrer_id: int, total_count: int, fetched: list[int], *, first: int
+    async def page(
+        self, uow: UnitOfWork, *, user_id: int, size: int, after: str | None
     ) -> ReferralPage:
-        """The page from `first + 1` fetched ids: the extra one only tells that more follow."""
-        return cls(
-            referrer_id=referrer_id,
-            total_count=total_count,
-            referee_ids=fetched[:first],
-            has_next_page=len(fetched) > first,
+        """A page of up to 100 of a user's referrals; NOT_FOUND when there is no such user."""
+        return await self._one_page(
+            uow, user_id=user_id, size=size, after=after, maximum=MAX_PAGE_SIZE
         )
 
-    @property
-    def end_cursor(self) -> str | None:
-        return encode_cursor(self.referee_ids[-1]) if self.referee_ids else None
-
-    @property
-    def next_cursor(self) -> str | None:
-        return self.end_cursor if self.has_next_page else None
-
-
-def parse_id(raw: str | int) -> int:
-    """A user id from a client: a positive whole number, else BAD_USER_INPUT."""
-    text = str(raw).strip()
-    # The length goes first: int() refuses strings of over 4300 digits with a ValueError.
-    if not text.isascii() or not text.isdigit() or len(text) > 18 or int(text) < 1:
-        raise BadUserInput("An id is a positive whole number.", field="id")
-    return int(text)
-
-
-async def list_page(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    first: int,
-    after: str | None,
-    max_first: int,
-    size_field: str = "first",
-) -> ReferralPage:
-    """One page of a user's referrals; NOT_FOUND when there is no such user.
-
-    `size_field` names the page size in errors as the caller's transport calls it.
-    """
-    check_page_size(first, maximum=max_first, field=size_field)
-    after_id = decode_cursor(after)
-    found = (
-        await referral_repo.count_and_page(
-            session, referrer_id=user_id, after_id=after_id, limit=first + 1
+    async def id_page(
+        self, uow: UnitOfWork, *, user_id: int, size: int, after: str | None
+    ) -> ReferralPage:
+        """A page of up to 1000 referral ids (ids alone cost little); NOT_FOUND as `page`."""
+        return await self._one_page(
+            uow, user_id=user_id, size=size, after=after, maximum=MAX_ID_PAGE_SIZE
         )
-        if user_id <= MAX_ID
-        else None
-    )
-    if found is None:
-        raise UserNotFound
-    total_count, referee_ids = found
-    return ReferralPage.of(user_id, total_count, referee_ids, first=first)
+
+    async def pages(
+        self, uow: UnitOfWork, *, user_ids: Iterable[int], size: int, after: str | None
+    ) -> dict[int, ReferralPage]:
+        """A page of up to 100 referrals for each of these users that exists, in one read."""
+        check_page_size(size, maximum=MAX_PAGE_SIZE)
+        return await self._pages(uow, user_ids=user_ids, size=size, after_id=decode_cursor(after))
+
+    async def referrer_ids(self, uow: UnitOfWork, *, referee_ids: Iterable[int]) -> dict[int, int]:
+        """Each of these users that joined with a code, mapped to the code owner's id."""
+        async with uow.read() as session:
+            return await referral_repo.referrer_ids_of(session, referee_ids=referee_ids)
+
+    async def _one_page(
+        self, uow: UnitOfWork, *, user_id: int, size: int, after: str | None, maximum: int
+    ) -> ReferralPage:
+        check_page_size(size, maximum=maximum)
+        after_id = decode_cursor(after)
+        found = await self._pages(uow, user_ids=[user_id], size=size, after_id=after_id)
+        if user_id not in found:
+            raise UserNotFound
+        return found[user_id]
+
+    @staticmethod
+    async def _pages(
+        uow: UnitOfWork, *, user_ids: Iterable[int], size: int, after_id: int | None
+    ) -> dict[int, ReferralPage]:
+        ids = [user_id for user_id in user_ids if user_id <= MAX_ID]  # no row has a larger id
+        if not ids:
+            return {}
+        async with uow.read() as session:
+            found = await referral_repo.count_and_pages(
+                session, referrer_ids=ids, after_id=after_id, limit=size + 1
+            )
+        return {
+            user_id: ReferralPage.of(user_id, total_count, referee_ids, size=size)
+            for user_id, (total_count, referee_ids) in found.items()
+        }

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from app.domain.clock import utcnow
 from app.errors import InactiveAccount, InvalidToken
 from app.models import RefreshToken
 from app.repositories import tokens as token_repo
 from app.repositories import users as user_repo
-from app.security import AccessClaims, hash_refresh_token, new_refresh_token
-from app.services import accounts
+from app.security import hash_refresh_token, new_refresh_token
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from app.domain.clock import Clock
     from app.models import User
-    from app.runtime import Runtime
+    from app.security import AccessClaims, TokenCodec
+    from app.services.accounts import Accounts
+    from app.services.revocations import RevocationList
+    from app.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,97 +40,113 @@ class AccessGrant:
     expires_in: int
 
 
-async def sign_in(
-    session: AsyncSession, runtime: Runtime, *, email: str, password: str
-) -> IssuedTokens:
-    """Check the credentials, then open a session with an access and a refresh token."""
-    user = await accounts.authenticate(session, email=email, password=password)
-    return await _issue(session, runtime, user=user, family_id=str(uuid.uuid4()))
+class Sessions:
+    """The rules of sign-in: tokens that expire, rotate once, and stop at logout."""
 
+    def __init__(
+        self,
+        *,
+        accounts: Accounts,
+        tokens: TokenCodec,
+        revocations: RevocationList,
+        refresh_ttl: int,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._accounts = accounts
+        self._tokens = tokens
+        self._revocations = revocations
+        self._refresh_ttl = refresh_ttl
+        self._clock = clock
 
-async def grant_access(
-    session: AsyncSession, runtime: Runtime, *, email: str, password: str
-) -> AccessGrant:
-    """Check the credentials, then issue an access token alone (what the auth cookie carries)."""
-    user = await accounts.authenticate(session, email=email, password=password)
-    assert user.id is not None
-    return AccessGrant(access_token=runtime.tokens.encode(user.id), expires_in=runtime.tokens.ttl)
+    async def sign_in(self, uow: UnitOfWork, *, email: str, password: str) -> IssuedTokens:
+        """Check the credentials, then open a session with an access and a refresh token."""
+        user = await self._accounts.authenticate(uow, email=email, password=password)
+        async with uow.write() as transaction:
+            return await self._issue(transaction.session, user=user, family_id=str(uuid.uuid4()))
 
+    async def grant_access(self, uow: UnitOfWork, *, email: str, password: str) -> AccessGrant:
+        """Check the credentials, then issue an access token alone (what the auth cookie holds)."""
+        user = await self._accounts.authenticate(uow, email=email, password=password)
+        assert user.id is not None
+        return AccessGrant(access_token=self._tokens.encode(user.id), expires_in=self._tokens.ttl)
 
-async def _issue(
-    session: AsyncSession, runtime: Runtime, *, user: User, family_id: str
-) -> IssuedTokens:
-    assert user.id is not None
-    refresh_token = new_refresh_token()
-    now = datetime.now(UTC)
-    await token_repo.add(
-        session,
-        token=RefreshToken(
-            token_hash=hash_refresh_token(refresh_token),
-            family_id=family_id,
-            user_id=user.id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=runtime.settings.refresh_token_ttl),
-        ),
-    )
-    await session.commit()
-    return IssuedTokens(
-        access_token=runtime.tokens.encode(user.id),
-        refresh_token=refresh_token,
-        expires_in=runtime.tokens.ttl,
-        user=user,
-    )
-
-
-async def refresh(session: AsyncSession, runtime: Runtime, *, refresh_token: str) -> IssuedTokens:
-    """Trade a refresh token for new tokens; a token used twice revokes its whole family."""
-    token_hash = hash_refresh_token(refresh_token)
-    now = datetime.now(UTC)
-    consumed = await token_repo.consume(session, token_hash=token_hash, now=now)
-    if consumed is None:
-        known = await token_repo.get_by_hash(session, token_hash=token_hash)
-        if known is not None and known.used_at is not None:
-            await token_repo.revoke_family(session, family_id=known.family_id, now=now)
-            await session.commit()
+    async def refresh(self, uow: UnitOfWork, *, refresh_token: str) -> IssuedTokens:
+        """Trade a refresh token for new tokens; a token used twice revokes its whole family."""
+        token_hash = hash_refresh_token(refresh_token)
+        now = self._clock()
+        async with uow.write() as transaction:
+            session = transaction.session
+            consumed = await token_repo.consume(session, token_hash=token_hash, now=now)
+            if consumed is not None:
+                user = await self._active_user(session, user_id=consumed.user_id)
+                return await self._issue(session, user=user, family_id=consumed.family_id)
+            known = await token_repo.get_by_hash(session, token_hash=token_hash)
+            if known is not None and known.used_at is not None:
+                await token_repo.revoke_family(session, family_id=known.family_id, now=now)
+        # Unknown, expired, revoked, or reused (its family now revoked, for good).
         raise InvalidToken
-    user = await _active_user(session, user_id=consumed.user_id)
-    return await _issue(session, runtime, user=user, family_id=consumed.family_id)
 
+    async def viewer(self, uow: UnitOfWork, *, access_token: str) -> User:
+        """The active user an access token belongs to; UNAUTHENTICATED if it is bad or revoked."""
+        claims = await self._live_claims(access_token)
+        async with uow.read() as session:
+            return await self._active_user(session, user_id=claims.user_id)
 
-async def authenticate(session: AsyncSession, runtime: Runtime, *, access_token: str) -> User:
-    """The active user an access token belongs to; UNAUTHENTICATED if it is bad or revoked."""
-    claims = await _live_claims(runtime, access_token)
-    return await _active_user(session, user_id=claims.user_id)
+    async def sign_out(
+        self, uow: UnitOfWork, *, access_token: str, refresh_token: str | None = None
+    ) -> None:
+        """Revoke a valid access token (UNAUTHENTICATED otherwise) and the refresh token's
+        family, when it is the same user's."""
+        claims = await self._live_claims(access_token)
+        async with uow.read() as session:
+            await self._active_user(session, user_id=claims.user_id)
+        await self._revocations.revoke(token_id=claims.token_id, expires_at=claims.expires_at)
+        if refresh_token is None:
+            return
+        async with uow.write() as transaction:
+            session = transaction.session
+            known = await token_repo.get_by_hash(
+                session, token_hash=hash_refresh_token(refresh_token)
+            )
+            if known is not None and known.user_id == claims.user_id:
+                await token_repo.revoke_family(
+                    session, family_id=known.family_id, now=self._clock()
+                )
 
+    async def _issue(self, session: AsyncSession, *, user: User, family_id: str) -> IssuedTokens:
+        assert user.id is not None
+        refresh_token = new_refresh_token()
+        now = self._clock()
+        await token_repo.add(
+            session,
+            token=RefreshToken(
+                token_hash=hash_refresh_token(refresh_token),
+                family_id=family_id,
+                user_id=user.id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=self._refresh_ttl),
+            ),
+        )
+        return IssuedTokens(
+            access_token=self._tokens.encode(user.id),
+            refresh_token=refresh_token,
+            expires_in=self._tokens.ttl,
+            user=user,
+        )
 
-async def _live_claims(runtime: Runtime, access_token: str) -> AccessClaims:
-    """The token's claims, if it is well signed, unexpired and not revoked."""
-    claims = runtime.tokens.decode(access_token)
-    if await runtime.revocations.is_revoked(claims.token_id):
-        raise InvalidToken
-    return claims
+    async def _live_claims(self, access_token: str) -> AccessClaims:
+        """The token's claims, if it is well signed, unexpired and not revoked."""
+        claims = self._tokens.decode(access_token)
+        if await self._revocations.is_revoked(claims.token_id):
+            raise InvalidToken
+        return claims
 
-
-async def _active_user(session: AsyncSession, *, user_id: int) -> User:
-    """The token's user: UNAUTHENTICATED if gone, FORBIDDEN if deactivated."""
-    user = await user_repo.get(session, user_id=user_id)
-    if user is None:
-        raise InvalidToken
-    if not user.is_active:
-        raise InactiveAccount
-    return user
-
-
-async def sign_out(
-    session: AsyncSession, runtime: Runtime, *, access_token: str, refresh_token: str | None = None
-) -> None:
-    """Revoke a valid access token (UNAUTHENTICATED otherwise) and the refresh token's family."""
-    claims = await _live_claims(runtime, access_token)
-    await _active_user(session, user_id=claims.user_id)
-    await runtime.revocations.revoke(token_id=claims.token_id, expires_at=claims.expires_at)
-    if refresh_token is None:
-        return
-    known = await token_repo.get_by_hash(session, token_hash=hash_refresh_token(refresh_token))
-    if known is not None and known.user_id == claims.user_id:
-        await token_repo.revoke_family(session, family_id=known.family_id, now=datetime.now(UTC))
-        await session.commit()
+    @staticmethod
+    async def _active_user(session: AsyncSession, *, user_id: int) -> User:
+        """The token's user: UNAUTHENTICATED if gone, FORBIDDEN if deactivated."""
+        user = await user_repo.get(session, user_id=user_id)
+        if user is None:
+            raise InvalidToken
+        if not user.is_active:
+            raise InactiveAccount
+        return user

@@ -61,7 +61,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         options = f"--port {self.port} --bind 127.0.0.1 --appendonly no --daemonize no"
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed local program
+        self.process = subprocess.Popen(
             [self.binary, *options.split(), "--save", ""],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -109,7 +109,7 @@ class PrivatePostgres:
 
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if self.owner is not None else []
-        subprocess.run(  # noqa: S603 - fixed local programs
+        subprocess.run(
             [*prefix, *command], check=True, capture_output=True, timeout=START_TIMEOUT + 10
         )
 

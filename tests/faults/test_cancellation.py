@@ -42,7 +42,7 @@ async def test_cancelled_registrations_are_whole_or_absent(api: Api) -> None:
     finished = await asyncio.gather(*(api.register(code=code) for _ in range(3)))
     attempted += [user["email"] for user in finished]
 
-    async with api.app.state.runtime.session_factory() as session:
+    async with api.app.state.runtime.database.writers() as session:
         owner_row = await session.get(User, int(owner["id"]))
         referred = await session.exec(
             select(func.count()).where(col(Referral.referrer_id) == int(owner["id"]))

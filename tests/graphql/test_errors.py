@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from app.main import create_app
-from app.services import codes
+from app.services.codes import Codes
 from tests.api import CODE_BY_EMAIL, Api, unique_email
 from tests.conftest import make_settings, running
 from tests.test_health import free_port
@@ -24,7 +24,7 @@ async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("SELECT secret FROM internals")
 
-    monkeypatch.setattr(codes, "active_by_email", broken)
+    monkeypatch.setattr(Codes, "active_by_email", broken)
     with caplog.at_level(logging.ERROR):
         response = await api.http.post(
             "/graphql",

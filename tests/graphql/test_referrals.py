@@ -145,7 +145,7 @@ def counting_queries(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 async def test_nested_fields_cost_the_same_queries_for_2_or_12_referrals(api: Api) -> None:
-    engine = api.app.state.runtime.engine
+    engine = api.app.state.runtime.database.engine
     costs = []
     for count in (2, 12):
         owner, _, _ = await referrer_with(api, count)
@@ -162,7 +162,7 @@ async def test_a_page_of_ids_is_one_read(api: Api) -> None:
     answered from the referral rows, not from accounts."""
     owner, _, referrals = await referrer_with(api, 3)
     query = "query($id: ID!) { referralsById(id: $id) { totalCount edges { node { id } } } }"
-    with counting_queries(api.app.state.runtime.engine) as statements:
+    with counting_queries(api.app.state.runtime.database.engine) as statements:
         data = await api.gql(query, {"id": owner["id"]})
     page = data["referralsById"]
     assert page["totalCount"] == 3

@@ -10,15 +10,12 @@ import pytest
 from sqlmodel import SQLModel
 
 from app.cache import CacheStore
-from app.db import create_engine, create_session_factory
+from app.db import Database
 from tests.integrations.support import isolated_settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
     from pathlib import Path
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-    from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 @pytest.fixture
@@ -39,11 +36,11 @@ def new_email() -> Callable[[], str]:
 
 
 @pytest.fixture
-async def session_factory(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
     """A fresh SQLite file database with every table."""
     settings = isolated_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    engine = create_engine(settings)
-    async with engine.begin() as connection:
+    database = Database.from_settings(settings)
+    async with database.engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
+    yield database
+    await database.dispose()

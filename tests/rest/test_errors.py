@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from app.errors import RateLimited
 from app.main import create_app
-from app.services import codes
+from app.services.codes import Codes
 from tests.api import Api, expire_code, unique_email
 from tests.conftest import make_settings, running
 from tests.rest.helpers import (
@@ -22,9 +21,12 @@ from tests.rest.helpers import (
     signed_up,
     tokens,
 )
+from tests.standins.answers import verification
 
 if TYPE_CHECKING:
     import httpx
+
+    from tests.standins.server import HunterStandin
 
 
 def detail(response: httpx.Response, status: int) -> Any:
@@ -157,27 +159,14 @@ async def test_an_expired_referral_code_is_400(api: Api) -> None:
     assert detail(response, 400) == "This referral code has expired."
 
 
-@dataclass
-class Verdict:
-    outcome: str
-    accepted: bool
-
-
-class RejectingChecker:
-    async def check(self, email: str) -> Verdict:
-        return Verdict(outcome="undeliverable", accepted=False)
-
-
-async def test_a_rejected_email_is_400(api: Api) -> None:
-    runtime = api.app.state.runtime
-    # Not monkeypatch: it would restore Starlette's State by deleting the attribute.
-    api.app.state.runtime = replace(runtime, email_checker=RejectingChecker())
-    try:
+async def test_a_rejected_email_is_400(backend: dict[str, Any], hunter: HunterStandin) -> None:
+    email = unique_email()
+    hunter.verifier.script(email, verification("invalid"))
+    settings = make_settings(backend, **hunter.settings())
+    async with running(create_app(settings)) as app, Api.connect(app) as api:
         response = await api.http.post(
-            "/auth/register/", json={"email": unique_email(), "password": "long enough"}
+            "/auth/register/", json={"email": email, "password": "long enough"}
         )
-    finally:
-        api.app.state.runtime = runtime
     assert detail(response, 400) == "This email address cannot receive mail."
 
 
@@ -187,7 +176,7 @@ async def test_rate_limited_is_429_with_retry_after(
     async def limited(*args: object, **kwargs: object) -> None:
         raise RateLimited(retry_after=7)
 
-    monkeypatch.setattr(codes, "active_by_email", limited)
+    monkeypatch.setattr(Codes, "active_by_email", limited)
     response = await api.http.get(f"/referrals/code_by_email/{unique_email()}")
     assert detail(response, 429) == "Too many requests; try again later."
     assert response.headers["retry-after"] == "7"
@@ -213,7 +202,7 @@ async def test_an_unexpected_error_is_500_and_logged_without_request_data(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError(f"something about {email}")
 
-    monkeypatch.setattr(codes, "active_by_email", broken)
+    monkeypatch.setattr(Codes, "active_by_email", broken)
     with caplog.at_level(logging.ERROR, logger="app.rest.errors"):
         response = await api.http.get(f"/referrals/code_by_email/{email}")
     assert detail(response, 500) == "Internal Server Error"

@@ -9,16 +9,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from app.domain.accounts import MAX_EMAIL_LENGTH, normalize_email
+from app.domain.codes import GENERATED_CODE_ALPHABET, generate_code, normalize_code
+from app.domain.pages import MAX_ID, decode_cursor, encode_cursor
 from app.errors import BadUserInput
-from app.models import MAX_ID
-from app.services.pagination import decode_cursor, encode_cursor
-from app.services.rules import (
-    GENERATED_CODE_ALPHABET,
-    MAX_EMAIL_LENGTH,
-    generate_code,
-    normalize_code,
-    normalize_email,
-)
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 codes = st.text(alphabet=ALPHANUMERIC, min_size=4, max_size=24)

@@ -1,4 +1,4 @@
-"""The cache store (Redis, or memory in the embedded default) and the referral-code cache.
+"""The cache store: Redis, or memory in the embedded default.
 
 The store never fails a request: when Redis errors or times out, a short circuit breaker turns
 reads into misses and writes into no-ops, and invalidations that could not be written are kept
@@ -11,8 +11,6 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -21,8 +19,6 @@ from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.serializers import StringSerializer
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from aiocache.base import BaseCache
 
 logger = logging.getLogger(__name__)
@@ -162,108 +158,3 @@ class CacheStore:
 
 class CacheUnavailable(Exception):
     """The cache store did not answer; callers fall back to the source of truth."""
-
-
-@dataclass(frozen=True, slots=True)
-class CachedCode:
-    """What the cache keeps of a referral code: enough to answer a lookup and check a signup."""
-
-    id: int
-    code: str
-    owner_id: int
-    created_at: datetime
-    expires_at: datetime
-    deleted: bool = False
-
-    def is_active(self, now: datetime) -> bool:
-        return not self.deleted and self.expires_at > now
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "code": self.code,
-            "owner_id": self.owner_id,
-            "created_at": self.created_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "deleted": self.deleted,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CachedCode:
-        return cls(
-            id=data["id"],
-            code=data["code"],
-            owner_id=data["owner_id"],
-            created_at=datetime.fromisoformat(data["created_at"]),
-            expires_at=datetime.fromisoformat(data["expires_at"]),
-            deleted=data["deleted"],
-        )
-
-
-def email_key(email: str) -> str:
-    return f"code:email:{email}"
-
-
-def code_key(code: str) -> str:
-    return f"code:value:{code}"
-
-
-class CodeCache:
-    """Read-through cache of referral codes by owner email and by code value.
-
-    Entries are `{"v": code}`, `{"none": 1}` or a tombstone `{"stale": token}`. A miss fills the
-    key with SET NX (or compare-and-set over the tombstone it saw), so a fill that raced an
-    invalidation loses. An entry never outlives the expiry of the code it holds.
-    """
-
-    def __init__(self, store: CacheStore, *, ttl: int) -> None:
-        self.store = store
-        self.ttl = ttl
-
-    async def by_email(
-        self, email: str, load: Callable[[], Awaitable[CachedCode | None]]
-    ) -> CachedCode | None:
-        """The active code of the user with this email, or None."""
-        code = await self._read_through(email_key(email), load)
-        return code if code is not None and code.is_active(datetime.now(UTC)) else None
-
-    async def by_code(
-        self, code: str, load: Callable[[], Awaitable[CachedCode | None]]
-    ) -> CachedCode | None:
-        """The code with this value, active or not (the caller tells expired from deleted)."""
-        return await self._read_through(code_key(code), load)
-
-    async def invalidate(self, *, email: str | None = None, code: str | None = None) -> None:
-        """Forget what is cached for an owner's email and for a code value."""
-        if email is not None:
-            await self.store.invalidate(email_key(email))
-        if code is not None:
-            await self.store.invalidate(code_key(code))
-
-    async def _read_through(
-        self, key: str, load: Callable[[], Awaitable[CachedCode | None]]
-    ) -> CachedCode | None:
-        raw = await self.store.get(key)
-        if raw is not None:
-            entry = orjson.loads(raw)
-            if "v" in entry:
-                return CachedCode.from_json(entry["v"])
-            if "none" in entry:
-                return None
-        value = await load()
-        await self._fill(key, value, seen=raw)
-        return value
-
-    async def _fill(self, key: str, value: CachedCode | None, *, seen: str | None) -> None:
-        ttl = self.ttl
-        if value is None:
-            payload = orjson.dumps({"none": 1}).decode()
-        else:
-            payload = orjson.dumps({"v": value.to_json()}).decode()
-            if not value.deleted:
-                seconds_left = int((value.expires_at - datetime.now(UTC)).total_seconds())
-                ttl = max(1, min(ttl, seconds_left))
-        if seen is None:
-            await self.store.add(key, payload, ttl=ttl)
-        else:
-            await self.store.compare_and_set(key, payload, expected=seen, ttl=ttl)

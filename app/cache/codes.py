@@ -1,0 +1,111 @@
+"""The referral-code cache: lookups by owner email and by code value, kept exact.
+
+Entries are `{"v": code}`, `{"none": 1}` or a tombstone `{"stale": token}`. A lookup that
+misses remembers what it saw; the caller reads the database and fills the key with SET NX, or
+with compare-and-set over the tombstone it saw, so that a fill racing an invalidation loses. An
+entry never outlives the expiry of the code it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from app.domain.clock import utcnow
+from app.domain.codes import Code
+
+if TYPE_CHECKING:
+    from app.cache.store import CacheStore
+    from app.domain.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class CachedLookup:
+    """What the cache knew: a hit (`value` may be None: known to be absent) or a miss to fill."""
+
+    key: str
+    hit: bool
+    value: Code | None = None
+    seen: str | None = None  # the entry a miss saw (a tombstone), for compare-and-set
+
+
+def email_key(email: str) -> str:
+    return f"code:email:{email}"
+
+
+def code_key(code: str) -> str:
+    return f"code:value:{code}"
+
+
+class CodeCache:
+    """Cached referral codes; the services read the database on a miss and fill it."""
+
+    def __init__(self, store: CacheStore, *, ttl: int, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._clock = clock
+
+    async def by_email(self, email: str) -> CachedLookup:
+        """What is cached for the current code of the user with this (normalised) email."""
+        return await self._lookup(email_key(email))
+
+    async def by_code(self, code: str) -> CachedLookup:
+        """What is cached for this (normalised) code value, whatever its state."""
+        return await self._lookup(code_key(code))
+
+    async def fill(self, lookup: CachedLookup, value: Code | None) -> None:
+        """Remember what the database answered after `lookup` missed, unless it changed since."""
+        ttl = self.ttl
+        if value is None:
+            payload = orjson.dumps({"none": 1}).decode()
+        else:
+            payload = orjson.dumps({"v": _to_json(value)}).decode()
+            if not value.deleted:
+                seconds_left = int((value.expires_at - self._clock()).total_seconds())
+                ttl = max(1, min(ttl, seconds_left))
+        if lookup.seen is None:
+            await self.store.add(lookup.key, payload, ttl=ttl)
+        else:
+            await self.store.compare_and_set(lookup.key, payload, expected=lookup.seen, ttl=ttl)
+
+    async def invalidate(self, *, email: str | None = None, code: str | None = None) -> None:
+        """Forget what is cached for an owner's email and for a code value."""
+        if email is not None:
+            await self.store.invalidate(email_key(email))
+        if code is not None:
+            await self.store.invalidate(code_key(code))
+
+    async def _lookup(self, key: str) -> CachedLookup:
+        raw = await self.store.get(key)
+        if raw is not None:
+            entry = orjson.loads(raw)
+            if "v" in entry:
+                return CachedLookup(key, hit=True, value=_from_json(entry["v"]))
+            if "none" in entry:
+                return CachedLookup(key, hit=True)
+        return CachedLookup(key, hit=False, seen=raw)
+
+
+def _to_json(code: Code) -> dict[str, Any]:
+    return {
+        "id": code.id,
+        "code": code.code,
+        "owner_id": code.owner_id,
+        "created_at": code.created_at.isoformat(),
+        "expires_at": code.expires_at.isoformat(),
+        "deleted": code.deleted,
+    }
+
+
+def _from_json(data: dict[str, Any]) -> Code:
+    return Code(
+        id=data["id"],
+        code=data["code"],
+        owner_id=data["owner_id"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        expires_at=datetime.fromisoformat(data["expires_at"]),
+        deleted=data["deleted"],
+    )

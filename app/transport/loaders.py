@@ -1,0 +1,66 @@
+"""DataLoaders, created per request over the services, so that a page of users costs a
+constant number of queries whatever it asks of each user."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from strawberry.dataloader import DataLoader
+
+from app.errors import DomainError
+
+if TYPE_CHECKING:
+    from app.domain.codes import Code
+    from app.domain.pages import ReferralPage
+    from app.models import Profile, User
+    from app.services import Services
+    from app.uow import UnitOfWork
+
+PageKey = tuple[int, int, str | None]  # (referrer id, page size, after cursor)
+
+
+class Loaders:
+    def __init__(self, services: Services, uow: UnitOfWork) -> None:
+        self._services = services
+        self._uow = uow
+        self.user = DataLoader(self._load_users)
+        self.active_code = DataLoader(self._load_active_codes)
+        self.referrer_id = DataLoader(self._load_referrer_ids)
+        self.profile = DataLoader(self._load_profiles)
+        self.referral_page = DataLoader(self._load_referral_pages)
+
+    async def _load_users(self, ids: list[int]) -> list[User | None]:
+        found = await self._services.accounts.by_ids(self._uow, user_ids=ids)
+        return [found.get(user_id) for user_id in ids]
+
+    async def _load_active_codes(self, owner_ids: list[int]) -> list[Code | None]:
+        found = await self._services.codes.active_by_owners(self._uow, owner_ids=owner_ids)
+        return [found.get(owner_id) for owner_id in owner_ids]
+
+    async def _load_referrer_ids(self, referee_ids: list[int]) -> list[int | None]:
+        found = await self._services.referrals.referrer_ids(self._uow, referee_ids=referee_ids)
+        return [found.get(referee_id) for referee_id in referee_ids]
+
+    async def _load_profiles(self, user_ids: list[int]) -> list[Profile | None]:
+        found = await self._services.accounts.profiles(self._uow, user_ids=user_ids)
+        return [found.get(user_id) for user_id in user_ids]
+
+    async def _load_referral_pages(
+        self, keys: list[PageKey]
+    ) -> list[ReferralPage | DomainError | None]:
+        """Keys grouped by page shape: one read per shape. A shape whose size or cursor is
+        wrong fails its own keys, not the others."""
+        shapes: dict[tuple[int, str | None], list[int]] = {}
+        for referrer_id, size, after in keys:
+            shapes.setdefault((size, after), []).append(referrer_id)
+        pages: dict[PageKey, ReferralPage | DomainError | None] = {}
+        for (size, after), referrer_ids in shapes.items():
+            try:
+                found = await self._services.referrals.pages(
+                    self._uow, user_ids=referrer_ids, size=size, after=after
+                )
+            except DomainError as error:
+                pages.update({(referrer_id, size, after): error for referrer_id in referrer_ids})
+            else:
+                pages.update({(rid, size, after): found.get(rid) for rid in referrer_ids})
+        return [pages[key] for key in keys]
