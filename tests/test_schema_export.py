@@ -36,7 +36,7 @@ async def test_openapi_json_is_what_get_openapi_json_serves(api: Api) -> None:
 
 
 async def test_schema_graphql_is_what_post_graphql_serves(api: Api) -> None:
-    introspection = await api.post_graphql(get_introspection_query())
+    introspection = await api.post_graphql(get_introspection_query(specified_by_url=True))
     served = print_schema(lexicographic_sort_schema(build_client_schema(introspection["data"])))
     in_file = print_schema(lexicographic_sort_schema(build_schema(exported("schema.graphql"))))
     assert in_file == served, STALE.format(name="schema.graphql")

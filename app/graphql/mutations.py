@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
-from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
-from app.graphql.types import (
-    AuthPayload,
+from app.graphql.arguments import (  # noqa: TC001 - Strawberry reads annotations at runtime
     CreateCodeInput,
     LoginInput,
-    ReferralCode,
     RegisterInput,
-    User,
 )
+from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
+from app.graphql.types import AuthPayload, ReferralCode, User
+
+RefreshToken = Annotated[
+    str, strawberry.argument(description="The refresh token of the session, as issued last.")
+]
 
 
-@strawberry.type
+@strawberry.type(description="What changes things; each mutation commits on its own.")
 class Mutation:
-    @strawberry.mutation
-    async def register(self, info: strawberry.Info[Context], input: RegisterInput) -> User:
-        """Create an account, as a referral when a code is given."""
+    @strawberry.mutation(
+        description="Create an account, as the referral of a code's owner when a code is given."
+    )
+    async def register(
+        self,
+        info: strawberry.Info[Context],
+        input: Annotated[RegisterInput, strawberry.argument(description="The new account.")],
+    ) -> User:
         scope = info.context.scope
         await scope.count_attempt("register")
         registration = await scope.services.accounts.register(
@@ -30,9 +39,14 @@ class Mutation:
         )
         return User.of(registration.user, is_caller=True)
 
-    @strawberry.mutation
-    async def login(self, info: strawberry.Info[Context], input: LoginInput) -> AuthPayload:
-        """Sign in with email and password."""
+    @strawberry.mutation(
+        description="Sign in with email and password; wrong ones are UNAUTHENTICATED alike."
+    )
+    async def login(
+        self,
+        info: strawberry.Info[Context],
+        input: Annotated[LoginInput, strawberry.argument(description="The credentials.")],
+    ) -> AuthPayload:
         scope = info.context.scope
         await scope.count_attempt("login", account=input.email)
         issued = await scope.services.sessions.sign_in(
@@ -40,32 +54,44 @@ class Mutation:
         )
         return AuthPayload.from_issued(issued)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Trade a refresh token for new tokens; the old one stops working, and a "
+        "reused one revokes its whole session."
+    )
     async def refresh_token(
-        self, info: strawberry.Info[Context], refresh_token: str
+        self, info: strawberry.Info[Context], refresh_token: RefreshToken
     ) -> AuthPayload:
-        """Trade a refresh token for new tokens; the old one stops working."""
         scope = info.context.scope
         await scope.count_attempt("refresh_token")
         issued = await scope.services.sessions.refresh(scope.uow, refresh_token=refresh_token)
         return AuthPayload.from_issued(issued)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Revoke the presented access token at once, and the refresh token's "
+        "session when one is given."
+    )
     async def logout(
-        self, info: strawberry.Info[Context], refresh_token: str | None = None
+        self,
+        info: strawberry.Info[Context],
+        refresh_token: Annotated[
+            str | None,
+            strawberry.argument(description="The session's refresh token, to revoke it too."),
+        ] = None,
     ) -> bool:
-        """Revoke the presented access token, and the refresh token's family if given."""
         scope = info.context.scope
         await scope.services.sessions.sign_out(
             scope.uow, access_token=scope.require_access_token(), refresh_token=refresh_token
         )
         return True
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create the signed-in user's active code; CONFLICT while one is active."
+    )
     async def create_code(
-        self, info: strawberry.Info[Context], input: CreateCodeInput
+        self,
+        info: strawberry.Info[Context],
+        input: Annotated[CreateCodeInput, strawberry.argument(description="The new code.")],
     ) -> ReferralCode:
-        """Create the signed-in user's active code."""
         scope = info.context.scope
         code = await scope.services.codes.create(
             scope.uow,
@@ -75,9 +101,11 @@ class Mutation:
         )
         return ReferralCode.from_code(code)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Delete the signed-in user's active code and return it; NOT_FOUND when "
+        "there is none."
+    )
     async def delete_code(self, info: strawberry.Info[Context]) -> ReferralCode:
-        """Delete the signed-in user's active code and return it."""
         scope = info.context.scope
         code = await scope.services.codes.delete(scope.uow, owner=await scope.require_viewer())
         return ReferralCode.from_code(code)

@@ -2,39 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.domain.pages import parse_id
+from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Strawberry
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.graphql.types import ReferralCode, ReferralConnection, User
 
 
-@strawberry.type
+@strawberry.type(description="What anyone may read; `me` needs a signed-in user.")
 class Query:
-    @strawberry.field
+    @strawberry.field(description="The signed-in user; UNAUTHENTICATED without a valid token.")
     async def me(self, info: strawberry.Info[Context]) -> User:
-        """The signed-in user."""
         return User.of(await info.context.scope.require_viewer())
 
-    @strawberry.field
+    @strawberry.field(
+        description="The active code of the user with this email; null for an unknown email, "
+        "no code, an expired or a deleted code alike."
+    )
     async def code_by_email(
-        self, info: strawberry.Info[Context], email: str
+        self,
+        info: strawberry.Info[Context],
+        email: Annotated[str, strawberry.argument(description="The user's email, any case.")],
     ) -> ReferralCode | None:
-        """The active code of the user with this email; null when there is none."""
         scope = info.context.scope
         await scope.count_attempt("code_by_email")
         code = await scope.services.codes.active_by_email(scope.uow, email=email)
         return ReferralCode.from_code(code) if code is not None else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The users who joined with a user's codes, oldest first; NOT_FOUND when "
+        "there is no such user."
+    )
     async def referrals_by_id(
         self,
         info: strawberry.Info[Context],
-        id: strawberry.ID,
-        first: int = 50,
-        after: str | None = None,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
+        first: PageSize = 50,
+        after: After = None,
     ) -> ReferralConnection:
-        """The referrals of a user, oldest first."""
         scope = info.context.scope
         page = await scope.services.referrals.page(
             scope.uow, user_id=parse_id(id), size=first, after=after

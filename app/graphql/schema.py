@@ -9,9 +9,11 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
+from app.graphql.error_codes import GraphQLErrorCode
 from app.graphql.limits import query_limits
 from app.graphql.mutations import Mutation
 from app.graphql.queries import Query
+from app.graphql.scalars import SCALAR_OVERRIDES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,6 +55,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return ReferralSchema(
         query=Query,
         mutation=Mutation,
+        types=[GraphQLErrorCode],
         extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,  # type: ignore[arg-type]
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -1,0 +1,40 @@
+"""The contract's error codes as a GraphQL enum, so that front ends see them in the schema.
+
+Errors carry the code as a string in `extensions.code`; the enum documents every value it takes.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from app.errors import ErrorCode
+
+DESCRIPTIONS: dict[str, str] = {
+    ErrorCode.UNAUTHENTICATED: "No, an invalid, expired or revoked token; or a wrong email or "
+    "password. REST: 401.",
+    ErrorCode.FORBIDDEN: "The account is inactive, or the caller may not do this. REST: 403.",
+    ErrorCode.BAD_USER_INPUT: "An input breaks a rule (email, password, code, expiry, page "
+    "size, cursor, id), or variables cannot be coerced; `extensions.field` names the input. "
+    "REST: 422.",
+    ErrorCode.NOT_FOUND: "No such user; no active code to delete. REST: 404.",
+    ErrorCode.CONFLICT: "The email is registered, the code taken, or an active code exists. "
+    "REST: 409.",
+    ErrorCode.REFERRAL_CODE_INVALID: "Registering with a code that does not exist or was "
+    "deleted. REST: 400.",
+    ErrorCode.REFERRAL_CODE_EXPIRED: "Registering with an expired code. REST: 400.",
+    ErrorCode.EMAIL_REJECTED: "The email verifier says the address is undeliverable, invalid "
+    "or disposable. REST: 400.",
+    ErrorCode.RATE_LIMITED: "Too many requests from this client; `extensions.retryAfter` "
+    "says how many seconds to wait. REST: 429 with Retry-After.",
+    ErrorCode.SERVICE_UNAVAILABLE: "The database cannot be reached; try again shortly. REST: 503.",
+    ErrorCode.INTERNAL_SERVER_ERROR: "Anything unexpected; the message is masked and the "
+    "request id (X-Request-ID) is logged. REST: 500.",
+}
+
+_VALUES = {code: strawberry.enum_value(code, description=doc) for code, doc in DESCRIPTIONS.items()}
+GraphQLErrorCode = strawberry.enum(  # type: ignore[call-overload]
+    Enum("ErrorCode", _VALUES),  # an enum built from the table above
+    description="Every value of `extensions.code` in an error this API answers with.",
+)
