@@ -54,8 +54,20 @@ class InvalidCredentials(Unauthenticated):
     message = "Incorrect email or password."
 
 
+class TokenProblem(StrEnum):
+    """What is wrong with a token a client presented, so that it refreshes only an expired one."""
+
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    INVALID = "INVALID"
+
+
 class InvalidToken(Unauthenticated):
     message = "The token is invalid, expired or revoked."
+
+    def __init__(self, problem: TokenProblem = TokenProblem.INVALID) -> None:
+        super().__init__()
+        self.problem = problem
 
 
 class Forbidden(DomainError):

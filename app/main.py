@@ -39,6 +39,14 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# What browsers may send: Apollo Client names itself in the last two.
+CORS_REQUEST_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+]
 # Hashed once at start-up: login verifies against it when the email is unknown.
 TIMING_EQUALISER = "not a password, a timing equaliser"
 
@@ -155,8 +163,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
+            allow_origin_regex=settings.cors_origin_pattern,
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["authorization", "content-type", "x-request-id"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=["X-Request-ID"],
             allow_credentials=True,
         ),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),

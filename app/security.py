@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from passlib.context import CryptContext
 
-from app.errors import InvalidToken
+from app.errors import InvalidToken, TokenProblem
 
 JWT_ALGORITHM = "HS256"
 
@@ -117,6 +117,8 @@ class TokenCodec:
                 token_id=str(claims["jti"]),
                 expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken(TokenProblem.EXPIRED) from exc
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken from exc
 

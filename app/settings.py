@@ -19,6 +19,7 @@ MIN_SECRET_BYTES = 32
 # A random key of 32+ bytes has far more distinct characters (hex has 16); "changeme"*4 has 6.
 MIN_SECRET_DISTINCT_CHARACTERS = 12
 SECRET_FILE_NAME = ".secret_key"  # noqa: S105 - a file name, not a secret
+LOOPBACK_ORIGINS = r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
 
 
 class Settings(BaseSettings):
@@ -139,6 +140,14 @@ class Settings(BaseSettings):
     @property
     def rate_limits_enabled(self) -> bool:
         return self.rate_limits == "on"
+
+    @property
+    def cors_origin_pattern(self) -> str | None:
+        """In development with no CORS_ORIGINS, any loopback origin, so that a front end's dev
+        server works at once; never otherwise."""
+        if self.app_env != "development" or self.cors_origins:
+            return None
+        return LOOPBACK_ORIGINS
 
     @property
     def hashing_threads(self) -> int:

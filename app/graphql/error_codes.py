@@ -5,11 +5,20 @@ Errors carry the code as a string in `extensions.code`; the enum documents every
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 import strawberry
 
 from app.errors import ErrorCode
+
+
+class GraphQLCode(StrEnum):
+    """Codes of the GraphQL edge alone: the client's own mistakes, as Apollo Server names them."""
+
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+
 
 DESCRIPTIONS: dict[str, str] = {
     ErrorCode.UNAUTHENTICATED: "No, an invalid, expired or revoked token; or a wrong email or "
@@ -31,6 +40,12 @@ DESCRIPTIONS: dict[str, str] = {
     ErrorCode.SERVICE_UNAVAILABLE: "The database cannot be reached; try again shortly. REST: 503.",
     ErrorCode.INTERNAL_SERVER_ERROR: "Anything unexpected; the message is masked and the "
     "request id (X-Request-ID) is logged. REST: 500.",
+    GraphQLCode.GRAPHQL_PARSE_FAILED: "The document is not valid GraphQL syntax (a bug in the "
+    "client, not its user's input).",
+    GraphQLCode.GRAPHQL_VALIDATION_FAILED: "The document does not fit the schema (unknown "
+    "fields, wrong argument types) or breaks a size limit (depth, aliases, tokens, cost).",
+    GraphQLCode.PERSISTED_QUERY_NOT_FOUND: "The persisted query's hash is unknown: send the "
+    "query with it once (automatic persisted queries).",
 }
 
 _VALUES = {code: strawberry.enum_value(code, description=doc) for code, doc in DESCRIPTIONS.items()}

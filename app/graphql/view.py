@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from graphql import GraphQLError
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from app.graphql.context import Context
-from app.graphql.errors import to_contract_error
+from app.graphql.errors import is_request_error, to_contract_error
+from app.graphql.http import GRAPHQL_RESPONSE, negotiate, request_error_status
 from app.transport.scope import RequestScope
 
 if TYPE_CHECKING:
     import strawberry
     from starlette.requests import Request
-    from starlette.responses import Response
     from strawberry.http import GraphQLHTTPResponse
     from strawberry.types import ExecutionResult
 
@@ -37,6 +40,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # Read-only until the operation turns out to be a mutation (schema.MutationsWrite).
         scope = RequestScope(request, self.runtime, writes=False)
         request.state.scope = scope
+        request.state.sub_response = response
         return Context(request=request, response=response, scope=scope)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -48,17 +52,50 @@ class GraphQLApp(GraphQL[Context, None]):
             if scope is not None:
                 await scope.uow.close()
 
+    async def execute_single(  # type: ignore[override]
+        self, request: Request, context: Context, **arguments: Any
+    ) -> ExecutionResult:
+        """Refuse a request whose bearer token is bad before anything runs (RFC 6750)."""
+        refused = await context.scope.refused_bearer()
+        if refused is not None:
+            return PreExecutionError(data=None, errors=[GraphQLError("", original_error=refused)])
+        return await super().execute_single(request=request, context=context, **arguments)
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        """Every error leaves with a contract code, whichever stage raised it."""
+        """Every error leaves with a contract code, whichever stage raised it; a request that
+        never ran (it could not be parsed, validated or authenticated) answers no `data`."""
         if result.errors:
+            before_execution = isinstance(result, PreExecutionError)
             hide_suggestions = not self.runtime.settings.introspection_enabled
             result.errors = [
-                to_contract_error(error, hide_suggestions=hide_suggestions)
+                to_contract_error(
+                    error, before_execution=before_execution, hide_suggestions=hide_suggestions
+                )
                 for error in result.errors
             ]
-        return await super().process_result(request, result)
+        processed = await super().process_result(request, result)
+        media_type = negotiate(request.headers.get("accept"))
+        response: Response = request.state.sub_response
+        response.headers["content-type"] = media_type
+        if media_type == GRAPHQL_RESPONSE and is_request_error(result):
+            processed.pop("data", None)
+            response.status_code = request_error_status(processed)
+            if response.status_code == 401:
+                response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
+        return processed
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """The answer in the media type and with the status that process_result chose."""
+        return Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            headers=dict(sub_response.headers),
+            background=sub_response.background,
+        )
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)

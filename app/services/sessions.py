@@ -8,13 +8,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from app.domain.clock import utcnow
-from app.errors import InactiveAccount, InvalidToken
+from app.errors import InactiveAccount, InvalidToken, TokenProblem
 from app.models import RefreshToken
 from app.repositories import tokens as token_repo
 from app.repositories import users as user_repo
 from app.security import hash_refresh_token, new_refresh_token
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.domain.clock import Clock
@@ -82,9 +84,9 @@ class Sessions:
                 return await self._issue(session, user=user, family_id=consumed.family_id)
             known = await token_repo.get_by_hash(session, token_hash=token_hash)
             if known is not None and known.used_at is not None:
+                # Reused: someone else holds the chain; revoke all of it, for good.
                 await token_repo.revoke_family(session, family_id=known.family_id, now=now)
-        # Unknown, expired, revoked, or reused (its family now revoked, for good).
-        raise InvalidToken
+        raise InvalidToken(_refresh_problem(known, now=now))
 
     async def viewer(self, uow: UnitOfWork, *, access_token: str) -> User:
         """The active user an access token belongs to; UNAUTHENTICATED if it is bad or revoked."""
@@ -138,7 +140,7 @@ class Sessions:
         """The token's claims, if it is well signed, unexpired and not revoked."""
         claims = self._tokens.decode(access_token)
         if await self._revocations.is_revoked(claims.token_id):
-            raise InvalidToken
+            raise InvalidToken(TokenProblem.REVOKED)
         return claims
 
     @staticmethod
@@ -150,3 +152,12 @@ class Sessions:
         if not user.is_active:
             raise InactiveAccount
         return user
+
+
+def _refresh_problem(token: RefreshToken | None, *, now: datetime) -> TokenProblem:
+    """Why a refresh token could not be used: reused or revoked, expired, or unknown."""
+    if token is None:
+        return TokenProblem.INVALID
+    if token.used_at is not None or token.revoked_at is not None:
+        return TokenProblem.REVOKED
+    return TokenProblem.EXPIRED if token.expires_at <= now else TokenProblem.INVALID

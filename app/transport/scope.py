@@ -39,14 +39,20 @@ class RequestScope:
         self._viewer_error: DomainError | None = None
 
     @cached_property
-    def access_token(self) -> str | None:
-        """The bearer token if one is sent, else the auth cookie's; None when neither came."""
+    def bearer_token(self) -> str | None:
+        """The token of an `Authorization: Bearer` header, or None."""
         header = self.connection.headers.get("authorization")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
-        return self.connection.cookies.get(self.runtime.settings.auth_cookie_name) or None
+        return None
+
+    @cached_property
+    def access_token(self) -> str | None:
+        """The bearer token if one is sent, else the auth cookie's; None when neither came."""
+        cookie = self.connection.cookies.get(self.runtime.settings.auth_cookie_name)
+        return self.bearer_token or cookie or None
 
     def require_access_token(self) -> str:
         """The access token; UNAUTHENTICATED when none came with the request."""
@@ -72,6 +78,14 @@ class RequestScope:
         if viewer is None:
             raise self._viewer_error or Unauthenticated
         return viewer
+
+    async def refused_bearer(self) -> DomainError | None:
+        """Why the request's bearer token is refused, if it carries one that is (RFC 6750: such
+        a request is refused whatever it asks for, never served as anonymous); else None."""
+        if self.bearer_token is None:
+            return None
+        await self.viewer()
+        return self._viewer_error if isinstance(self._viewer_error, Unauthenticated) else None
 
     @cached_property
     def loaders(self) -> Loaders:

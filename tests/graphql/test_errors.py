@@ -42,9 +42,14 @@ async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
     assert logged[0].exc_info is not None
 
 
-async def test_a_syntax_error_is_bad_input_before_anything_runs(api: Api) -> None:
+async def test_a_syntax_error_is_the_clients_own_before_anything_runs(api: Api) -> None:
     body = await api.post_graphql("{ codeByEmail(email: ")
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_an_unknown_field_fails_validation(api: Api) -> None:
+    body = await api.post_graphql('{ codeByMail(email: "a@example.com") { code } }')
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
 async def test_a_wrongly_typed_variable_is_bad_input(api: Api) -> None:

@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.contracts import graphql_sdl
+from app.graphql.error_codes import GraphQLCode
 from app.main import create_app
 from app.rest.errors import STATUS_BY_CODE
 from app.rest.table import OPERATIONS
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
-EXPECTED_GRAPHQL_CODES = set(STATUS_BY_CODE) - {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
+EXPECTED_GRAPHQL_CODES = (set(STATUS_BY_CODE) | set(GraphQLCode)) - {
+    "INTERNAL_SERVER_ERROR",
+    "SERVICE_UNAVAILABLE",
+}
 _sdl = graphql.build_schema(graphql_sdl())
 GRAPHQL_FIELDS = [
     (root.name, name)

@@ -1,0 +1,63 @@
+"""GraphQL over HTTP: which media type a client gets, and with which status.
+
+A client that accepts `application/graphql-response+json` (the GraphQL-over-HTTP specification)
+gets it: a request that never ran (unparsable, invalid, variables not coerced, not
+authenticated) answers a 4xx with no `data` entry. Anyone else gets `application/json` and the
+contract's section 2: 200 with `errors`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from app.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from strawberry.http import GraphQLHTTPResponse
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+# The status of a request error under GRAPHQL_RESPONSE, by its first error's code.
+REQUEST_ERROR_STATUS: dict[str, int] = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
+    ErrorCode.INTERNAL_SERVER_ERROR: 500,
+}
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type to answer with: GRAPHQL_RESPONSE when the client prefers it (or takes it
+    and not JSON), JSON otherwise, also when it sends no Accept header at all."""
+    weights = _weights(accept or "")
+    ours = weights.get(GRAPHQL_RESPONSE, 0.0)
+    json = max(weights.get(JSON, 0.0), weights.get("application/*", 0.0), weights.get("*/*", 0.0))
+    return GRAPHQL_RESPONSE if ours > 0 and ours >= json else JSON
+
+
+def request_error_status(body: GraphQLHTTPResponse) -> int:
+    """The 4xx or 5xx of a request error (a body with no `data`) under GRAPHQL_RESPONSE."""
+    errors: list[dict[str, Any]] = body.get("errors") or [{}]  # type: ignore[assignment]
+    code = (errors[0].get("extensions") or {}).get("code")
+    return REQUEST_ERROR_STATUS.get(str(code), 400)
+
+
+def _weights(accept: str) -> dict[str, float]:
+    """Media ranges of an Accept header with their q values (RFC 9110 12.5.1)."""
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        if not media:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        weights[media.lower()] = max(weights.get(media.lower(), 0.0), quality)
+    return weights
