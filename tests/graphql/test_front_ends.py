@@ -1,4 +1,4 @@
-"""What a front end meets at once: CORS for its dev server and Apollo, token errors it can act on."""
+"""What a front end meets at once: CORS for its dev server and Apollo, token errors to act on."""
 
 from __future__ import annotations
 
