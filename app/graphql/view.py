@@ -14,11 +14,13 @@ from strawberry.types.unset import UNSET
 from app.graphql.context import Context
 from app.graphql.errors import is_request_error, to_contract_error
 from app.graphql.http import GRAPHQL_RESPONSE, negotiate, request_error_status
+from app.graphql.ide import graphiql_response
 from app.transport.scope import RequestScope
 
 if TYPE_CHECKING:
     import strawberry
     from starlette.requests import Request
+    from starlette.responses import HTMLResponse
     from strawberry.http import GraphQLHTTPResponse
     from strawberry.types import ExecutionResult
 
@@ -35,6 +37,10 @@ class GraphQLApp(GraphQL[Context, None]):
             allow_queries_via_get=False,
         )
         self.runtime = runtime
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Our GraphiQL page (app.graphql.ide) instead of Strawberry's."""
+        return graphiql_response(request)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # Read-only until the operation turns out to be a mutation (schema.MutationsWrite).
