@@ -25,6 +25,7 @@ from bench import (
     database,
     hashing,
     options,
+    redis_memory,
     replaced,
     report,
     runner,
@@ -79,6 +80,9 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
     run_id = uuid.uuid4().hex[:8]
     database_url = os.environ.get("DATABASE_URL") or None
     redis_url = os.environ.get("REDIS_URL") or None
+    if args.redis_memory is not None and redis_url is None:
+        print("--redis-memory measures Redis: set REDIS_URL", file=sys.stderr)
+        return 2
     if args.quiet_wait:
         runner.wait_for_quiet(args.quiet_wait)
     limit, hashed = hashing.measure(rounds=3 if args.quick else 15)
@@ -108,6 +112,14 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
                 workers=args.workers,
             )
 
+        if args.redis_memory is not None:
+            assert redis_url is not None
+            app_server = start("app", ["app", "serve"], "/health/live")
+            memory = redis_memory.measure(
+                app_server.url, redis_url, registrations=args.redis_memory, run_id=run_id
+            )
+            _write_json(args, meta | {"redis_memory": memory}, db.kind, "redis-memory")
+            return 0 if memory["registrations"] == args.redis_memory else 1
         started = time.monotonic()
         small = database.seed_referrer(
             db, tag=f"small-{run_id}", referrals=100, hashed_password=hashed

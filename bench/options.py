@@ -29,6 +29,13 @@ def parse_args(argv: list[str] | None, *, description: str | None) -> argparse.N
         "--soak", type=int, default=None, metavar="SECONDS", help="memory soak: mixed load"
     )
     parser.add_argument(
+        "--redis-memory",
+        type=int,
+        default=None,
+        metavar="N",
+        help="register N accounts and report the keys and memory they leave in Redis",
+    )
+    parser.add_argument(
         "--json",
         nargs="?",
         const="",
@@ -69,4 +76,8 @@ def parse_args(argv: list[str] | None, *, description: str | None) -> argparse.N
     args.names = [name for name in scenarios.NAMES if name in names]
     if args.repeat < 1 or args.duration < 1 or args.connections < 1:
         parser.error("--repeat, --duration and --connections must be at least 1")
+    if args.redis_memory is not None and args.redis_memory < 1:
+        parser.error("--redis-memory must be at least 1")
+    if args.redis_memory is not None and args.soak is not None:
+        parser.error("--redis-memory and --soak are separate runs")
     return args

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from bench import targets
 from bench.report import Summary
@@ -102,6 +103,20 @@ def test_redis_ceiling_is_measured_on_the_servers(wrk: str, tmp_path: Path) -> N
     lookup = verdicts(data)["code-rest"]
     assert lookup["met"] in ("yes", "NO"), lookup
     assert f"/ {ceiling['rps']:,.1f})" in lookup["measured"], lookup
+
+
+def test_redis_memory_counts_the_keys_registrations_leave(wrk: str, tmp_path: Path) -> None:
+    redis_url = require_server("Redis", "TEST_REDIS_URL")
+    stdout, data = run_bench(tmp_path, "--redis-memory", "12", redis_url=redis_url)
+    memory = data["redis_memory"]
+    assert memory["registrations"] == 12, memory
+    client = redis.Redis.from_url(redis_url)
+    try:
+        left = list(client.scan_iter(match=f"*mem-{data['run_id']}-*", count=1000))
+    finally:
+        client.close()
+    assert sum(group["keys"] for group in memory["ours"]) == len(left), memory
+    assert "per 1,000,000 registrations" in stdout
 
 
 def summary(name: str, rps: float, **fields: Any) -> Summary:
