@@ -150,7 +150,8 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
             rss = targets.Run({}, frozenset(scenarios.NAMES), soak_rss_mb=result["end_rss_mb"])
             print()
             print(targets.table(rss, only=frozenset({targets.SOAK})))
-            _write_json(args, meta | {"soak": result}, db.kind, "soak")
+            verdicts = targets.as_json(rss, only=frozenset({targets.SOAK}))
+            _write_json(args, meta | {"soak": result, "targets": verdicts}, db.kind, "soak")
             return 0 if result["met"] else 1
         summaries = _scenarios(
             args, children, servers, catalogue, workdir, has_redis=redis_url is not None
@@ -214,10 +215,7 @@ def _report(
             print(f"{summary.scenario}: {summary.errors} errors, e.g. {summary.sample_error!r}")
     return {
         "checks": [dataclasses.asdict(check) for check in checks],
-        "targets": [
-            {"target": target.text, "scenario": target.scenario, "measured": text, "met": met}
-            for target, text, met in targets.judge_all(run)
-        ],
+        "targets": targets.as_json(run),
     }
 
 

@@ -198,6 +198,13 @@ def judge_all(run: Run, *, only: frozenset[str] | None = None) -> list[tuple[Tar
     return verdicts
 
 
+def as_json(run: Run, *, only: frozenset[str] | None = None) -> list[dict[str, str]]:
+    return [
+        {"target": target.text, "scenario": target.scenario, "measured": measured, "met": met}
+        for target, measured, met in judge_all(run, only=only)
+    ]
+
+
 def table(run: Run, *, only: frozenset[str] | None = None) -> str:
     rows = ["| issue 14 target | scenario | measured | met |", "|---|---|---|---|"]
     for target, measured, met in judge_all(run, only=only):
