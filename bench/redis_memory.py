@@ -146,7 +146,10 @@ def _per_million(value: float, registrations: int) -> float:
     return value / registrations * MILLION if registrations else 0.0
 
 
-def _print_groups(title: str, groups: list[dict[str, Any]], count: int, shown: int) -> None:
+def _print_groups(
+    title: str, groups: list[dict[str, Any]], count: int, *, shown: int, attributed: bool
+) -> None:
+    """One table of key groups; per-registration figures only for keys that are ours for sure."""
     print(
         f"\n{title}:\n| new keys | keys | keys per registration | MEMORY USAGE bytes"
         " | bytes per key | shortest TTL s | without TTL | per 1,000,000 registrations |\n|"
@@ -158,11 +161,17 @@ def _print_groups(title: str, groups: list[dict[str, Any]], count: int, shown: i
     for group in groups[:shown]:
         per_key = group["bytes"] / group["keys"] if group["keys"] else 0
         ttl = group["min_ttl_s"] if group["min_ttl_s"] is not None else "-"
+        per_registration = f"{group['keys'] / max(count, 1):.2f}" if attributed else "-"
+        per_million = (
+            f"{_per_million(group['keys'], count):,.0f} keys,"
+            f" {_per_million(group['bytes'], count) / 2**20:,.1f} MiB"
+            if attributed
+            else "-"
+        )
         print(
-            f"| `{group['pattern']}` | {group['keys']:,} | {group['keys'] / max(count, 1):.2f}"
+            f"| `{group['pattern']}` | {group['keys']:,} | {per_registration}"
             f" | {group['bytes']:,} | {per_key:.0f} | {ttl} | {group['without_ttl']:,}"
-            f" | {_per_million(group['keys'], count):,.0f} keys,"
-            f" {_per_million(group['bytes'], count) / 2**20:,.1f} MiB |"
+            f" | {per_million} |"
         )
     if len(groups) > shown:
         print(f"| and {len(groups) - shown} smaller patterns |" + " |" * 7)
@@ -182,12 +191,14 @@ def _print(result: dict[str, Any]) -> None:
         result["ours"],
         count,
         shown=len(result["ours"]),
+        attributed=True,
     )
     _print_groups(
         "other new keys (the service's keyed otherwise, or another client's of this Redis)",
         result["others"],
         count,
         shown=OTHER_GROUPS_SHOWN,
+        attributed=False,
     )
     ours_bytes = sum(group["bytes"] for group in result["ours"])
     growth = result["used_memory_after"] - result["used_memory_before"]
