@@ -24,13 +24,18 @@ async def hello(request: Request) -> JSONResponse:
 app = Starlette(routes=[Route("/json", hello, methods=["GET"])])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="bench.ceiling", description=__doc__)
+def serve(target: str, *, prog: str, description: str | None) -> None:
+    """Serve the ASGI app at `target` on HOST:PORT with `--workers` processes, as `serve` does."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8001"))
-    run("bench.ceiling:app", host=host, port=port, workers=args.workers)
+    run(target, host=host, port=port, workers=args.workers)
+
+
+def main() -> None:
+    serve("bench.ceiling:app", prog="bench.ceiling", description=__doc__)
 
 
 if __name__ == "__main__":

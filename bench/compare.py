@@ -12,6 +12,8 @@ def _cell(summary: dict[str, object] | None) -> str:
         return "-"
     if summary.get("skipped"):
         return "skipped"
+    if summary.get("not_run"):
+        return "not run"
     rps, p50, p99 = (float(summary[key]) for key in ("rps", "p50_ms", "p99_ms"))  # type: ignore[arg-type]
     return f"{rps:,.1f} / {p50:,.1f} / {p99:,.1f}"
 

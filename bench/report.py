@@ -26,15 +26,17 @@ class Summary:
     worker_cpu_share: list[float] = field(default_factory=list)
     beside_rps: float | None = None
     skipped: str | None = None
+    not_run: str | None = None
     sample_error: str = ""
     machine_cpu: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 def summarise(measurements: list[Measurement]) -> Summary:
     """Medians of req/s and latencies; errors summed; workers as seen in the median run."""
-    ran = [m for m in measurements if m.skipped is None]
+    ran = [m for m in measurements if m.skipped is None and m.not_run is None]
     if not ran:
-        return Summary(measurements[0].scenario, 0, skipped=measurements[0].skipped)
+        first = measurements[0]
+        return Summary(first.scenario, 0, skipped=first.skipped, not_run=first.not_run)
     by_rps = sorted(ran, key=lambda m: m.rps)
     middle = by_rps[(len(by_rps) - 1) // 2]
     cpu_total = sum(middle.worker_cpu_s) or 1.0
@@ -79,7 +81,7 @@ def checks(
 
     def ran(name: str) -> Summary | None:
         summary = summaries.get(name)
-        return summary if summary is not None and summary.skipped is None else None
+        return summary if summary is not None and summary.runs else None
 
     def add(name: str, target: str, measured: str, met: bool | None) -> None:
         if name in summaries:
@@ -166,6 +168,9 @@ def table(
         scenario = scenarios[name]
         if summary.skipped is not None:
             rows.append(f"| {name} | skipped: {summary.skipped} |" + " |" * 9)
+            continue
+        if summary.not_run is not None:
+            rows.append(f"| {name} | not run (by design): {summary.not_run} |" + " |" * 9)
             continue
         x_ceiling = (
             f"{_ratio(summary.rps, ceiling.rps):.2f}"

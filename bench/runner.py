@@ -57,7 +57,8 @@ class Measurement:
     worker_rss_mb: list[float] = field(default_factory=list)
     beside_rps: float | None = None
     beside_p99_ms: float | None = None
-    skipped: str | None = None
+    skipped: str | None = None  # the probe's answer was wrong: a failure of the bench run
+    not_run: str | None = None  # by design (the backend lacks what the scenario measures)
     error_kinds: dict[str, int] = field(default_factory=dict)
     settle_s: float = 0.0  # how long the workers took to go idle before the run
     quiet_wait_s: float = 0.0  # how long we waited for the rest of the machine to calm down

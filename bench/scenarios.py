@@ -1,4 +1,4 @@
-"""The scenarios: what each sends, how its answer is checked, and the replaced service's numbers."""
+"""The scenarios: what each sends, how its answer is checked, what it is compared with."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from bench.service import CODE_BY_EMAIL, LOGIN, REFERRALS_BY_ID, REGISTER
+from bench import redis_ceiling
+from bench.replaced import (
+    REPLACED_CODE,
+    REPLACED_LOGIN,
+    REPLACED_REFERRALS,
+    REPLACED_REGISTER,
+    Replaced,
+)
+from bench.service import CODE_BY_EMAIL, LOGIN, REFERRALS_BY_ID, REFERRALS_BY_ID_FULL, REGISTER
 from bench.wrk import Request
 
 if TYPE_CHECKING:
@@ -16,29 +24,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class Replaced:
-    """The replaced service on the same kind of machine (issue 6): wrk -t1 -c32 -d20s."""
-
-    rps: float
-    p50_ms: float
-    p99_ms: float
-
-
-REPLACED_CODE = Replaced(rps=1032, p50_ms=21, p99_ms=154)
-REPLACED_REFERRALS = Replaced(rps=682, p50_ms=42, p99_ms=170)
-REPLACED_LOGIN = Replaced(rps=4.5, p50_ms=6100, p99_ms=12400)
-REPLACED_REGISTER = Replaced(rps=4.4, p50_ms=5600, p99_ms=8600)
-
-
-@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     about: str
-    server: str  # "app" or "ceiling"
+    server: str  # "app", "ceiling" or "redis-ceiling"
     request: Request
     replaced: Replaced | None = None
     beside: Request | None = None  # a load that runs on the app at the same time
     hashes: str | None = None  # "verify" or "hash": bounded by argon2id, compared with its limit
+    needs_redis: bool = False  # not run, by design, on the embedded backend
 
 
 def _graphql_body(query: str, variables: dict[str, object]) -> str:
@@ -65,11 +59,11 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
         reject_text='"errors"',
     )
 
-    def referrals(referrer: Referrer) -> Request:
+    def referrals(referrer: Referrer, query: str = REFERRALS_BY_ID) -> Request:
         return Request(
             "POST",
             "/graphql",
-            _graphql_body(REFERRALS_BY_ID, {"id": str(referrer.id)}),
+            _graphql_body(query, {"id": str(referrer.id)}),
             json_type,
             expect_text=f'"totalCount":{referrer.referrals}',
             reject_text='"errors"',
@@ -93,6 +87,13 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
             "bare Starlette JSON endpoint, same uvicorn settings and workers",
             "ceiling",
             Request("GET", "/json", expect_text='"hello"'),
+        ),
+        Scenario(
+            "redis-ceiling",
+            "bare Starlette doing one Redis GET (a cached code entry), served as the ceiling",
+            "redis-ceiling",
+            Request("GET", "/redis", expect_text=redis_ceiling.CODE),
+            needs_redis=True,
         ),
         Scenario(
             "code-graphql",
@@ -120,6 +121,14 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
             REPLACED_REFERRALS,
         ),
         Scenario(
+            "referrals-100-full",
+            "referralsById first page (50), node { id email createdAt },"
+            f" {small.referrals:,} referrals",
+            "app",
+            referrals(small, REFERRALS_BY_ID_FULL),
+            REPLACED_REFERRALS,
+        ),
+        Scenario(
             "referrals-big",
             f"referralsById first page (50) of a referrer with {big.referrals:,} referrals",
             "app",
@@ -131,6 +140,14 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
             f"GET /referrals/by_id/{{id}}?limit=50, {small.referrals:,} referrals",
             "app",
             Request("GET", f"/referrals/by_id/{small.id}?limit=50", expect_text='"referrals"'),
+            REPLACED_REFERRALS,
+        ),
+        Scenario(
+            "referrals-rest-100ids",
+            f"GET /referrals/by_id/{{id}}?limit=100, {small.referrals:,} referrals",
+            "app",
+            # All 100 on one page: no cursor to a next one.
+            Request("GET", f"/referrals/by_id/{small.id}?limit=100", expect_text='"next":null'),
             REPLACED_REFERRALS,
         ),
         Scenario(
@@ -194,11 +211,14 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
 
 NAMES = [
     "ceiling",
+    "redis-ceiling",
     "code-graphql",
     "code-rest",
     "referrals-100",
+    "referrals-100-full",
     "referrals-big",
     "referrals-rest-100",
+    "referrals-rest-100ids",
     "login",
     "login-rest",
     "register",

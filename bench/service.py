@@ -128,6 +128,10 @@ REFERRALS_BY_ID = (
     "query Referrals($id: ID!) { referralsById(id: $id, first: 50) { totalCount"
     " edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"
 )
+REFERRALS_BY_ID_FULL = (
+    "query Referrals($id: ID!) { referralsById(id: $id, first: 50) { totalCount"
+    " edges { cursor node { id email createdAt } } pageInfo { hasNextPage endCursor } } }"
+)
 
 
 def graphql(

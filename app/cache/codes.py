@@ -62,7 +62,7 @@ class CodeCache:
         if value is None:
             payload = orjson.dumps({"none": 1}).decode()
         else:
-            payload = orjson.dumps({"v": _to_json(value)}).decode()
+            payload = orjson.dumps({"v": code_to_json(value)}).decode()
             if not value.deleted:
                 seconds_left = int((value.expires_at - self._clock()).total_seconds())
                 ttl = max(1, min(ttl, seconds_left))
@@ -83,13 +83,13 @@ class CodeCache:
         if raw is not None:
             entry = orjson.loads(raw)
             if "v" in entry:
-                return CachedLookup(key, hit=True, value=_from_json(entry["v"]))
+                return CachedLookup(key, hit=True, value=code_from_json(entry["v"]))
             if "none" in entry:
                 return CachedLookup(key, hit=True)
         return CachedLookup(key, hit=False, seen=raw)
 
 
-def _to_json(code: Code) -> dict[str, Any]:
+def code_to_json(code: Code) -> dict[str, Any]:
     return {
         "id": code.id,
         "code": code.code,
@@ -100,7 +100,7 @@ def _to_json(code: Code) -> dict[str, Any]:
     }
 
 
-def _from_json(data: dict[str, Any]) -> Code:
+def code_from_json(data: dict[str, Any]) -> Code:
     return Code(
         id=data["id"],
         code=data["code"],
