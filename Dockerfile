@@ -10,11 +10,16 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /srv/referrals
+# The pinned dependencies first, every file checked against the lock's hashes (setuptools, the
+# build backend, among them): an image built from the code alone reuses this layer.
+COPY requirements.lock ./
+RUN --mount=type=cache,target=/root/.cache/pip pip install --require-hashes -r requirements.lock
 COPY pyproject.toml ./
 COPY app ./app
 # Editable on purpose: app.migrate finds alembic.ini and migrations/ beside app/, as in a
-# checkout, so the final stage puts the source back at this same path.
-RUN --mount=type=cache,target=/root/.cache/pip pip install -e .
+# checkout, so the final stage puts the source back at this same path. Nothing is resolved or
+# fetched here: the lock brought every dependency and the build backend.
+RUN pip install --no-deps --no-build-isolation -e .
 
 
 # Final stage: the venv and the source, nothing to build with, run as an unprivileged user.

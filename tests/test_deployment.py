@@ -174,4 +174,37 @@ def test_build_context_holds_only_what_the_image_copies() -> None:
 
     assert patterns[0] == "*"
     included = {pattern[1:].rstrip("/") for pattern in patterns if pattern.startswith("!")}
-    assert included == {"pyproject.toml", "alembic.ini", "app", "migrations"}
+    assert included == {"pyproject.toml", "requirements.lock", "alembic.ini", "app", "migrations"}
+
+
+def pip_installs(stage: list[Instruction]) -> list[tuple[int, list[str]]]:
+    """Each `pip install` the stage runs: its position among the stage's instructions and words."""
+    return [
+        (position, words[words.index("install") + 1 :])
+        for position, instruction in enumerate(stage)
+        if instruction.keyword == "RUN"
+        for words in [shlex.split(instruction.arguments)]
+        if "pip" in words and "install" in words
+    ]
+
+
+def test_build_stage_installs_the_hashed_runtime_lock_then_the_project_resolving_nothing() -> None:
+    [(lock_at, lock_install), (project_at, project_install)] = pip_installs(BUILD)
+
+    assert lock_install == ["--require-hashes", "-r", "requirements.lock"]
+    assert project_install == ["--no-deps", "--no-build-isolation", "-e", "."]
+    assert lock_at < project_at
+    assert "requirements-dev.lock" not in DOCKERFILE
+
+
+def test_build_stage_installs_the_lock_before_it_copies_the_code_so_the_layer_is_reused() -> None:
+    [(lock_at, _), _] = pip_installs(BUILD)
+    copied_at = {
+        instruction.arguments.split()[0]: position
+        for position, instruction in enumerate(BUILD)
+        if instruction.keyword == "COPY"
+    }
+
+    assert copied_at["requirements.lock"] < lock_at
+    assert lock_at < copied_at["pyproject.toml"]
+    assert lock_at < copied_at["app"]

@@ -1,0 +1,1 @@
+"""Maintenance commands run from the Makefile, outside the service."""
