@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import orjson
+from starlette.responses import Response
+
 from app.errors import ErrorCode
 
 if TYPE_CHECKING:
+    from cross_web import HTTPException
+    from starlette.requests import Request
     from strawberry.http import GraphQLHTTPResponse
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -42,6 +47,19 @@ def request_error_status(body: GraphQLHTTPResponse) -> int:
     errors: list[dict[str, Any]] = body.get("errors") or [{}]  # type: ignore[assignment]
     code = (errors[0].get("extensions") or {}).get("code")
     return REQUEST_ERROR_STATUS.get(str(code), 400)
+
+
+def unreadable_request(request: Request, error: HTTPException) -> Response:
+    """A request the view could not take (its body, its parameters, its method) as a GraphQL
+    error in JSON with the view's status; 405 says which method would do."""
+    body = {"errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+    headers = {"allow": "POST"} if error.status_code == 405 else {}
+    return Response(
+        orjson.dumps(body),
+        status_code=error.status_code,
+        media_type=negotiate(request.headers.get("accept")),
+        headers=headers,
+    )
 
 
 def _weights(accept: str) -> dict[str, float]:

@@ -5,15 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
 from app.graphql.context import Context
 from app.graphql.errors import is_request_error, to_contract_error
-from app.graphql.http import GRAPHQL_RESPONSE, negotiate, request_error_status
+from app.graphql.http import (
+    GRAPHQL_RESPONSE,
+    negotiate,
+    request_error_status,
+    unreadable_request,
+)
 from app.graphql.ide import graphiql_response
 from app.transport.scope import RequestScope
 
@@ -34,7 +41,7 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide="graphiql" if runtime.settings.graphiql_enabled else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,
         )
         self.runtime = runtime
 
@@ -50,9 +57,15 @@ class GraphQLApp(GraphQL[Context, None]):
         return Context(request=request, response=response, scope=scope)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Run the operation, then close its scope whatever happened."""
+        """Run the operation, then close its scope whatever happened.
+
+        A request the view cannot serve (not JSON, no query, a mutation over GET) answers its
+        4xx as a GraphQL error in JSON, like every other answer.
+        """
         try:
             return await super().run(request, context, root_value)
+        except HTTPException as error:
+            return unreadable_request(request, error)
         finally:
             scope: RequestScope | None = getattr(request.state, "scope", None)
             if scope is not None:
@@ -65,7 +78,20 @@ class GraphQLApp(GraphQL[Context, None]):
         refused = await context.scope.refused_bearer()
         if refused is not None:
             return PreExecutionError(data=None, errors=[GraphQLError("", original_error=refused)])
-        return await super().execute_single(request=request, context=context, **arguments)
+        try:
+            return await super().execute_single(request=request, context=context, **arguments)
+        except HTTPException as error:
+            if request.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(
+                    405, "Only queries run over GET; send mutations by POST."
+                ) from error
+            raise
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson, which refuses what could not be written back or would exhaust the stack:
+        lone surrogates (json.loads keeps them, and the answer that echoes them fails to
+        encode) and nesting past 1024 levels (json.loads recurses into a RecursionError)."""
+        return orjson.loads(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
