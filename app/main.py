@@ -16,9 +16,13 @@ from app import health
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
+from app.errors import ErrorCode
+from app.graphql.error_codes import GraphQLCode
 from app.graphql.schema import build_schema
 from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
+from app.metrics import Metrics
+from app.metrics_endpoint import scrape
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
@@ -54,6 +58,7 @@ TIMING_EQUALISER = "not a password, a timing equaliser"
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Build the shared clients and the services once, and close them all on the way out."""
+    metrics = Metrics.for_this_process(error_codes=[*ErrorCode, *GraphQLCode])
     database = Database.from_settings(settings)
     cache = CacheStore.from_url(settings.redis_url, timeout=settings.cache_timeout)
     http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
@@ -62,7 +67,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     enrichment = (
         EnrichmentQueue(enricher=enricher, database=database) if enricher is not None else None
     )
-    limiter = RateLimiter.from_settings(settings)
+    limiter = RateLimiter.from_settings(settings, metrics=metrics)
     try:
         if enrichment is not None:
             await enrichment.start()
@@ -71,6 +76,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             database=database,
             cache=cache,
             limiter=limiter,
+            metrics=metrics,
             hasher=hasher,
             http=http,
             enrichment=enrichment,
@@ -83,6 +89,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         await cache.close()
         hasher.close()
         await database.dispose()
+        metrics.close()
 
 
 async def _wire(
@@ -91,12 +98,13 @@ async def _wire(
     database: Database,
     cache: CacheStore,
     limiter: RateLimiter,
+    metrics: Metrics,
     hasher: PasswordHasher,
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
-    code_cache = CodeCache(cache, ttl=settings.code_cache_ttl)
+    code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
     tokens = TokenCodec(
         key=settings.signing_key,
         issuer=settings.jwt_issuer,
@@ -125,6 +133,7 @@ async def _wire(
         codes=code_cache,
         tokens=tokens,
         limiter=limiter,
+        metrics=metrics,
         services=Services(accounts=accounts, sessions=sessions, codes=codes, referrals=Referrals()),
     )
 
@@ -155,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
+        Route("/metrics", scrape, methods=["GET"]),
         *rest_routes(settings),
     ]
     middleware = [

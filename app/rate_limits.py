@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from limits import RateLimitItem
 
+    from app.metrics import Metrics
     from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,9 +110,11 @@ class RateLimiter:
         rules: Mapping[Action, Sequence[Rule]] = RULES,
         redis_url: str | None = None,
         timeout: float = 0.25,
+        metrics: Metrics | None = None,
     ) -> None:
         self.rules = rules
         self.timeout = timeout
+        self._metrics = metrics
         self._pool: ConnectionPool | None = None
         self._remote: MovingWindowRateLimiter | None = None
         self._memory: MovingWindowRateLimiter | None = None
@@ -128,12 +131,14 @@ class RateLimiter:
             self._remote = MovingWindowRateLimiter(storage)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RateLimiter:
-        """The limits of the contract, or none with RATE_LIMITS=off."""
+    def from_settings(cls, settings: Settings, *, metrics: Metrics | None = None) -> RateLimiter:
+        """The limits of the contract, or none with RATE_LIMITS=off; refusals are counted in
+        `metrics`."""
         return cls(
             rules=RULES if settings.rate_limits_enabled else {},
             redis_url=settings.redis_url,
             timeout=settings.cache_timeout,
+            metrics=metrics,
         )
 
     async def hit(self, action: Action, *, client: str | None, account: str | None = None) -> None:
@@ -149,6 +154,8 @@ class RateLimiter:
             key = (action, rule.scope, identity)
             limiter = await self._hit(rule.limit, *key)
             if limiter is not None:
+                if self._metrics is not None:
+                    self._metrics.rate_limited(action, rule.scope)
                 raise RateLimited(retry_after=await self._retry_after(limiter, rule.limit, *key))
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from app.cache import CacheStore, CodeCache
     from app.db import Database
+    from app.metrics import Metrics
     from app.rate_limits import RateLimiter
     from app.security import TokenCodec
     from app.services import Services
@@ -24,4 +25,5 @@ class Runtime:
     codes: CodeCache
     tokens: TokenCodec
     limiter: RateLimiter
+    metrics: Metrics
     services: Services

@@ -18,6 +18,7 @@ from app.security import hashing_threads
 MIN_SECRET_BYTES = 32
 # A random key of 32+ bytes has far more distinct characters (hex has 16); "changeme"*4 has 6.
 MIN_SECRET_DISTINCT_CHARACTERS = 12
+MIN_METRICS_TOKEN_LENGTH = 16
 SECRET_FILE_NAME = ".secret_key"  # noqa: S105 - a file name, not a secret
 LOOPBACK_ORIGINS = r"http://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
 
@@ -58,6 +59,8 @@ class Settings(BaseSettings):
     # Comma-separated (or a JSON list); never "*", since cookies authenticate too.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=65_536, gt=0)
+    # The bearer token GET /metrics requires; unset, production answers 404 there.
+    metrics_token: str | None = Field(default=None, repr=False)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -81,6 +84,14 @@ class Settings(BaseSettings):
         """Platforms set WEB_CONCURRENCY for many servers; anything but a count means one."""
         text = str(value).strip()
         return int(text) if text.isdigit() and int(text) > 0 else 1
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        """METRICS_TOKEN= (empty) means no token, not an empty one."""
+        if value is None:
+            return None
+        return value.strip() or None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -118,6 +129,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "SECRET_KEY looks like a placeholder; use a random one, e.g. the output of "
                     "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
+            if self.metrics_token and len(self.metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+                raise ValueError(
+                    f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
+                    "when APP_ENV=production"
                 )
         return self
 

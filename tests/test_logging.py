@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
 
 HUNTER_KEY = "hunter-api-key-for-the-redaction-test"
+METRICS_TOKEN = "metrics-scrape-token-for-the-log-test"
 REFRESH = "mutation R($token: String!) { refreshToken(refreshToken: $token) { refreshToken } }"
 LOGOUT = "mutation L($token: String) { logout(refreshToken: $token) }"
 
@@ -77,10 +78,10 @@ async def test_json_logs_carry_the_request_id_of_the_response(
 async def test_no_password_token_or_api_key_reaches_the_logs(
     backend: dict[str, Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(backend, hunter_api_key=HUNTER_KEY)
+    settings = make_settings(backend, hunter_api_key=HUNTER_KEY, metrics_token=METRICS_TOKEN)
     install_redaction(settings.secret_values)
     caplog.set_level(logging.DEBUG)
-    secrets = [PASSWORD, HUNTER_KEY, settings.secret_key]
+    secrets = [PASSWORD, HUNTER_KEY, settings.secret_key, METRICS_TOKEN]
     email = unique_email()
     async with running(create_app(settings)) as app, Api.connect(app) as api:
         await api.gql(REGISTER, {"input": {"email": email, "password": PASSWORD}})
@@ -88,6 +89,10 @@ async def test_no_password_token_or_api_key_reaches_the_logs(
         refreshed = (await api.gql(REFRESH, {"token": tokens["refreshToken"]}))["refreshToken"]
         secrets += [tokens["accessToken"], tokens["refreshToken"], refreshed["refreshToken"]]
         await api.gql(LOGOUT, {"token": refreshed["refreshToken"]}, token=tokens["accessToken"])
+        scraped = await api.http.get(
+            "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        assert scraped.status_code == 200
 
         leaked = {"password": PASSWORD, "refresh_token": refreshed["refreshToken"]}
         bearer = f"Authorization: Bearer {tokens['accessToken']}"

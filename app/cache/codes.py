@@ -20,6 +20,7 @@ from app.domain.codes import Code
 if TYPE_CHECKING:
     from app.cache.store import CacheStore
     from app.domain.clock import Clock
+    from app.metrics import CodeLookup, Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +44,26 @@ def code_key(code: str) -> str:
 class CodeCache:
     """Cached referral codes; the services read the database on a miss and fill it."""
 
-    def __init__(self, store: CacheStore, *, ttl: int, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        store: CacheStore,
+        *,
+        ttl: int,
+        clock: Clock = utcnow,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
         self.ttl = ttl
         self._clock = clock
+        self._metrics = metrics
 
     async def by_email(self, email: str) -> CachedLookup:
         """What is cached for the current code of the user with this (normalised) email."""
-        return await self._lookup(email_key(email))
+        return await self._lookup(email_key(email), "by_email")
 
     async def by_code(self, code: str) -> CachedLookup:
         """What is cached for this (normalised) code value, whatever its state."""
-        return await self._lookup(code_key(code))
+        return await self._lookup(code_key(code), "by_code")
 
     async def fill(self, lookup: CachedLookup, value: Code | None) -> None:
         """Remember what the database answered after `lookup` missed, unless it changed since."""
@@ -78,8 +87,14 @@ class CodeCache:
         if code is not None:
             await self.store.invalidate(code_key(code))
 
-    async def _lookup(self, key: str) -> CachedLookup:
-        raw = await self.store.get(key)
+    async def _lookup(self, key: str, lookup: CodeLookup) -> CachedLookup:
+        found = self._read(key, await self.store.get(key))
+        if self._metrics is not None:
+            self._metrics.cache_looked_up(lookup, hit=found.hit)
+        return found
+
+    @staticmethod
+    def _read(key: str, raw: str | None) -> CachedLookup:
         if raw is not None:
             entry = orjson.loads(raw)
             if "v" in entry:
