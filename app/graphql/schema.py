@@ -12,6 +12,7 @@ from strawberry.types.graphql import OperationType
 from app.graphql.error_codes import GraphQLErrorCode
 from app.graphql.limits import query_limits
 from app.graphql.mutations import Mutation
+from app.graphql.operations import NamesOperation
 from app.graphql.queries import Query
 from app.graphql.scalars import SCALAR_OVERRIDES
 
@@ -51,6 +52,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         MutationsWrite,
+        NamesOperation,
     ]
     return ReferralSchema(
         query=Query,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -13,6 +14,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
+from app.errors import ErrorCode
 from app.graphql.context import Context
 from app.graphql.errors import is_request_error, to_contract_error
 from app.graphql.http import (
@@ -22,6 +24,8 @@ from app.graphql.http import (
     unreadable_request,
 )
 from app.graphql.ide import graphiql_response
+from app.graphql.operations import UNKNOWN
+from app.metrics import outcome_of_codes
 from app.transport.scope import RequestScope
 
 if TYPE_CHECKING:
@@ -57,19 +61,36 @@ class GraphQLApp(GraphQL[Context, None]):
         return Context(request=request, response=response, scope=scope)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Run the operation, then close its scope whatever happened.
+        """Run the operation, then close its scope whatever happened, and count it.
 
         A request the view cannot serve (not JSON, no query, a mutation over GET) answers its
         4xx as a GraphQL error in JSON, like every other answer.
         """
+        started = time.perf_counter()
         try:
             return await super().run(request, context, root_value)
         except HTTPException as error:
+            self._count_errors(request, [ErrorCode.BAD_USER_INPUT])
             return unreadable_request(request, error)
         finally:
             scope: RequestScope | None = getattr(request.state, "scope", None)
             if scope is not None:
                 await scope.uow.close()
+            self._measure(request, started)
+
+    def _count_errors(self, request: Request, codes: list[str]) -> None:
+        """The answer's errors in the metrics; its outcome noted for `_measure`."""
+        self.runtime.metrics.errors_answered("graphql", codes)
+        request.state.graphql_outcome = outcome_of_codes(codes)
+
+    def _measure(self, request: Request, started: float) -> None:
+        """The request in the metrics under the label NamesOperation noted, if it was an
+        operation: the GraphiQL page is not one."""
+        outcome = getattr(request.state, "graphql_outcome", None)
+        if outcome is not None:
+            operation = getattr(request.state, "graphql_operation", UNKNOWN)
+            elapsed = time.perf_counter() - started
+            self.runtime.metrics.request_finished("graphql", operation, outcome, elapsed)
 
     async def execute_single(  # type: ignore[override]
         self, request: Request, context: Context, **arguments: Any
@@ -107,6 +128,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 )
                 for error in result.errors
             ]
+        codes = [str((error.extensions or {}).get("code")) for error in result.errors or ()]
+        self._count_errors(request, codes)
         processed = await super().process_result(request, result)
         media_type = negotiate(request.headers.get("accept"))
         response: Response = request.state.sub_response

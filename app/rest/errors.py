@@ -63,10 +63,11 @@ def validation_issues(errors: list[ErrorDetails], *, source: str) -> list[dict[s
     return issues
 
 
-def error_response(error: Exception, *, operation: str) -> JSONResponse:
-    """The answer to an error raised while serving `operation` ("METHOD /path/{template}")."""
+def error_response(error: Exception, *, operation: str) -> tuple[JSONResponse, ErrorCode]:
+    """The answer to an error raised while serving `operation` ("METHOD /path/{template}"),
+    and the contract code it answers with."""
     if isinstance(error, InvalidRequest):
-        return JSONResponse({"detail": error.issues}, status_code=422)
+        return JSONResponse({"detail": error.issues}, status_code=422), ErrorCode.BAD_USER_INPUT
     if not isinstance(error, DomainError):
         if not is_unavailable(error):
             # The path template, not the path: a path may carry an email address.
@@ -76,7 +77,8 @@ def error_response(error: Exception, *, operation: str) -> JSONResponse:
                 operation,
                 "".join(traceback.format_tb(error.__traceback__)),
             )
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+            answer = JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+            return answer, ErrorCode.INTERNAL_SERVER_ERROR
         logger.warning("database unavailable in %s: %s", operation, type(error).__name__)
         error = ServiceUnavailable()
     status = STATUS_BY_CODE[error.code]
@@ -86,7 +88,8 @@ def error_response(error: Exception, *, operation: str) -> JSONResponse:
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     field = FIELD_NAMES.get(error.field, error.field) if error.field else None
-    return JSONResponse({"detail": error.detail(field)}, status_code=status, headers=headers)
+    answer = JSONResponse({"detail": error.detail(field)}, status_code=status, headers=headers)
+    return answer, error.code
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.body_limit import BodyTooLarge
+from app.metrics import outcome_of_status
 from app.rest.errors import InvalidRequest, error_response, validation_issues
 from app.transport.scope import open_scope
 
@@ -21,6 +24,8 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
     from starlette.requests import Request
+
+    from app.runtime import Runtime
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
 
@@ -49,7 +54,7 @@ class Operation:
     @property
     def template(self) -> str:
         """The path as OpenAPI writes it: `{email}` for Starlette's `{email:path}`."""
-        return re.sub(r"{(\w+):\w+}", r"{\1}", self.path)
+        return _without_convertors(self.path)
 
     @property
     def name(self) -> str:
@@ -70,21 +75,38 @@ class Operation:
         )
 
     async def serve(self, request: Request) -> Response:
+        """Serve the request, counted in the metrics with its outcome and duration."""
+        started = time.perf_counter()
+        runtime: Runtime = request.app.state.runtime
+        try:
+            response = await self._answer(request, runtime)
+        except (HTTPException, BodyTooLarge) as error:
+            self._measure(runtime, started, status=getattr(error, "status_code", 413))
+            raise  # answered by Starlette, and by the body limit middleware with its 413
+        self._measure(runtime, started, status=response.status_code)
+        return response
+
+    async def _answer(self, request: Request, runtime: Runtime) -> Response:
         """Read the inputs, run the handler in its own scope, and shape what it answers."""
         try:
             inputs = await self._inputs(request)
-            runtime = request.app.state.runtime
             async with open_scope(request, runtime, writes=self.writes) as scope:
                 result = await self.handler(scope, **inputs)
         except (HTTPException, BodyTooLarge):
-            raise  # answered by Starlette, and by the body limit middleware with its 413
+            raise
         except Exception as error:
-            return error_response(error, operation=self.name)
+            response, code = error_response(error, operation=self.name)
+            runtime.metrics.errors_answered("rest", (code,))
+            return response
         if isinstance(result, Response):
             return result
         if result is None:
             return Response(status_code=self.status)
         return JSONResponse(result.model_dump(mode="json"), status_code=self.status)
+
+    def _measure(self, runtime: Runtime, started: float, *, status: int) -> None:
+        elapsed = time.perf_counter() - started
+        runtime.metrics.request_finished("rest", self.name, outcome_of_status(status), elapsed)
 
     async def _inputs(self, request: Request) -> dict[str, BaseModel]:
         """The declared models, all read before answering, so that one 422 lists every problem."""
@@ -115,6 +137,12 @@ class Operation:
         if self.body_format == "form":
             return model.model_validate(await _form_fields(request))
         return model.model_validate_json(await _json_bytes(request))
+
+
+@cache
+def _without_convertors(path: str) -> str:
+    """Cached: every request's metrics name its operation by this template."""
+    return re.sub(r"{(\w+):\w+}", r"{\1}", path)
 
 
 async def _json_bytes(request: Request) -> bytes:
