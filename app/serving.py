@@ -6,17 +6,28 @@ connections. Under keep-alive a client's connections then stay on that worker (s
 on one of two). With one socket per worker bound with SO_REUSEPORT, the kernel spreads new
 connections over the workers by a hash of their addresses, and a worker that dies takes its
 queue with it instead of leaving connections waiting in a queue nobody serves.
+
+A scrape of /metrics reaches one worker, so several workers keep their metrics in files that
+each of them reads (prometheus-client's multiprocess mode): `run` gives them a fresh private
+folder.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
-from typing import Any
+import tempfile
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # The options `serve` gives uvicorn. Its access log is off: the app writes its own
 # (app.observability.AccessLogMiddleware), without the paths and query strings that carry emails.
@@ -27,6 +38,8 @@ SERVER_OPTIONS: dict[str, Any] = {
     "log_config": None,
     "access_log": False,
 }
+# Read by prometheus-client when it is first imported: where every process keeps its values.
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def reuseport_supported() -> bool:
@@ -73,12 +86,37 @@ def _check_port_free(host: str, port: int) -> None:
             raise SystemExit(STARTUP_FAILURE) from None
 
 
+@contextmanager
+def metrics_folder() -> Iterator[str]:
+    """A fresh folder only this user can read, named in PROMETHEUS_MULTIPROC_DIR for the workers
+    (whatever the variable said before: a folder holding an earlier run's files would add them
+    to this run's counts), and removed when serving ends."""
+    if "prometheus_client" in sys.modules:
+        # It chose single-process values on import, and this process would not share its own.
+        raise RuntimeError(f"{METRICS_DIR_VARIABLE} must be set before prometheus_client loads")
+    folder = tempfile.mkdtemp(prefix="referrals-metrics-")
+    os.environ[METRICS_DIR_VARIABLE] = folder
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run(app: str, *, host: str, port: int, workers: int) -> None:
-    """Serve the ASGI app at `app` ("module:attribute") with `workers` processes."""
-    if workers <= 1 or not reuseport_supported():
-        uvicorn.run(app, host=host, port=port, workers=workers, **SERVER_OPTIONS)
+    """Serve the ASGI app at `app` ("module:attribute") with `workers` processes.
+
+    One worker serves in this process and keeps its metrics in memory (uvicorn ends it by
+    raising the signal it caught, so no folder could be removed on the way out); several share
+    a metrics folder that this process, their supervisor, removes when they have stopped.
+    """
+    if workers <= 1:
+        uvicorn.run(app, host=host, port=port, **SERVER_OPTIONS)
         return
-    config = uvicorn.Config(app, host=host, port=port, workers=workers, **SERVER_OPTIONS)
-    _check_port_free(host, port)
-    listener = PerWorkerListener(host, port, config.backlog)
-    Multiprocess(config, sockets=[listener]).run()  # type: ignore[list-item]
+    with metrics_folder():
+        if not reuseport_supported():
+            uvicorn.run(app, host=host, port=port, workers=workers, **SERVER_OPTIONS)
+            return
+        config = uvicorn.Config(app, host=host, port=port, workers=workers, **SERVER_OPTIONS)
+        _check_port_free(host, port)
+        listener = PerWorkerListener(host, port, config.backlog)
+        Multiprocess(config, sockets=[listener]).run()  # type: ignore[list-item]

@@ -15,9 +15,12 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 
 from app.serving import reuseport_supported
 from tests.instances import serving
+from tests.metrics import Scrape
 
 if TYPE_CHECKING:
     from pathlib import Path as PathType
+
+    import httpx
 
 
 def test_uvicorn_supervisor_still_takes_the_sockets_it_hands_its_workers() -> None:
@@ -40,3 +43,43 @@ async def test_each_worker_listens_on_a_socket_of_its_own(tmp_path: PathType) ->
             for _ in range(10):
                 response = await client.get("/health/live", headers={"Connection": "close"})
                 assert response.status_code == 200
+
+
+LOOKUP = "GET /referrals/code_by_email/{email}"
+
+
+async def lookups_counted(client: httpx.AsyncClient) -> float:
+    """What one scrape, on a new connection (so any worker may answer it), counts of LOOKUP."""
+    response = await client.get("/metrics", headers={"Connection": "close"})
+    assert response.status_code == 200
+    return Scrape(response.text).requests("rest", LOOKUP, "client_error")
+
+
+@pytest.mark.skipif(not reuseport_supported(), reason="SO_REUSEPORT listeners are Linux only")
+async def test_one_scrape_counts_the_requests_of_every_worker(tmp_path: PathType) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    lookups = 40
+    async with serving(tmp_path, workers=2, TMPDIR=str(temporary)) as instance:
+        async with instance.client() as client:
+            for number in range(lookups):
+                # A new connection each time: the kernel spreads them over the two listeners,
+                # so both workers serve some (all on one: a chance of 2 in 2**40).
+                response = await client.get(
+                    f"/referrals/code_by_email/nobody-{number}@example.com",
+                    headers={"Connection": "close"},
+                )
+                assert response.status_code == 404
+            # Each scrape lands on either worker, and each must see what both served.
+            assert [await lookups_counted(client) for _ in range(10)] == [lookups] * 10
+        (folder,) = list(temporary.iterdir())  # the workers' metrics, this user's alone
+        assert folder.name.startswith("referrals-metrics-")
+        assert folder.stat().st_mode & 0o777 == 0o700
+    assert list(temporary.iterdir()) == []  # removed when the server stopped
+
+
+async def test_a_single_worker_counts_its_requests(tmp_path: PathType) -> None:
+    async with serving(tmp_path, workers=1) as instance, instance.client() as client:
+        response = await client.get("/referrals/code_by_email/nobody@example.com")
+        assert response.status_code == 404
+        assert await lookups_counted(client) == 1
