@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import SchemaExtension
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from graphql import DocumentNode, SelectionSetNode
+    from strawberry.types import ExecutionContext
 
 UNKNOWN = "<unknown>"  # a request that never ran: unreadable, invalid, or refused
 MULTIPLE = "<multiple>"
@@ -66,13 +64,29 @@ def _root_fields(
     return names
 
 
-class NamesOperation(SchemaExtension):
-    """Notes the operation's label on the request (`request.state.graphql_operation`) once it
-    has passed validation, for the view to count it under."""
+class OperationLabels:
+    """The label of each validated document and operation, remembered: Strawberry's parser
+    cache hands back the same document for the same text, so a known operation costs one look-up.
+    """
 
-    def on_execute(self) -> Iterator[None]:
-        execution = self.execution_context
-        if execution.graphql_document is not None:
-            label = operation_label(execution.graphql_document, execution.operation_name)
-            execution.context.request.state.graphql_operation = label
-        yield
+    def __init__(self, *, maxsize: int) -> None:
+        self._maxsize = maxsize
+        # By the document's identity; the entry holds the document, so the id is not reused.
+        self._labels: dict[tuple[int, str | None], tuple[DocumentNode, str]] = {}
+
+    def note(self, execution: ExecutionContext) -> None:
+        """Note the label of a validated operation on its request (`request.state`), where the
+        view finds it to count the request under (app.graphql.view)."""
+        document = execution.graphql_document
+        if document is None:
+            return
+        key = (id(document), execution.operation_name)
+        known = self._labels.get(key)
+        if known is not None and known[0] is document:
+            label = known[1]
+        else:
+            label = operation_label(document, execution.operation_name)
+            if len(self._labels) >= self._maxsize:
+                self._labels.clear()
+            self._labels[key] = (document, label)
+        execution.context.request.state.graphql_operation = label

@@ -12,7 +12,7 @@ from strawberry.types.graphql import OperationType
 from app.graphql.error_codes import GraphQLErrorCode
 from app.graphql.limits import query_limits
 from app.graphql.mutations import Mutation
-from app.graphql.operations import NamesOperation
+from app.graphql.operations import OperationLabels
 from app.graphql.queries import Query
 from app.graphql.scalars import SCALAR_OVERRIDES
 
@@ -32,27 +32,35 @@ class ReferralSchema(strawberry.Schema):
         """Silenced: the view logs the unexpected ones, with the request id and no input."""
 
 
-class MutationsWrite(SchemaExtension):
-    """A mutation's unit of work may write; a query's refuses to (GraphQL's own rule).
+class OperationKnown(SchemaExtension):
+    """Once the operation is known and valid, before any resolver runs: a mutation's unit of
+    work may write, and a query's refuses to (GraphQL's own rule); and the operation's name
+    for the metrics is noted (app.graphql.operations).
 
-    Granted once the operation is known, before any resolver runs.
+    One extension for both: Strawberry builds every extension's hooks anew for each request.
     """
 
+    def __init__(self, labels: OperationLabels) -> None:
+        super().__init__()
+        self.labels = labels
+
     def on_execute(self) -> Iterator[None]:
-        if self.execution_context.operation_type is OperationType.MUTATION:
-            self.execution_context.context.scope.uow.permit_writes()
+        execution = self.execution_context
+        if execution.operation_type is OperationType.MUTATION:
+            execution.context.scope.uow.permit_writes()
+        self.labels.note(execution)
         yield
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with its limits; `settings` turns production guards on."""
     introspection = settings.introspection_enabled if settings is not None else True
+    labels = OperationLabels(maxsize=512)
     extensions: list[Any] = [
         *query_limits(introspection=introspection),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        MutationsWrite,
-        NamesOperation,
+        lambda: OperationKnown(labels),
     ]
     return ReferralSchema(
         query=Query,

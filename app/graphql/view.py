@@ -54,7 +54,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return graphiql_response(request)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        # Read-only until the operation turns out to be a mutation (schema.MutationsWrite).
+        # Read-only until the operation turns out to be a mutation (schema.OperationKnown).
         scope = RequestScope(request, self.runtime, writes=False)
         request.state.scope = scope
         request.state.sub_response = response
@@ -84,8 +84,8 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.graphql_outcome = outcome_of_codes(codes)
 
     def _measure(self, request: Request, started: float) -> None:
-        """The request in the metrics under the label NamesOperation noted, if it was an
-        operation: the GraphiQL page is not one."""
+        """The request in the metrics under the label schema.OperationKnown noted, if it was
+        an operation: the GraphiQL page is not one."""
         outcome = getattr(request.state, "graphql_outcome", None)
         if outcome is not None:
             operation = getattr(request.state, "graphql_operation", UNKNOWN)

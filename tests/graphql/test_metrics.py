@@ -107,3 +107,23 @@ async def test_the_graphiql_page_is_not_an_operation(api: Api) -> None:
     assert "text/html" in page.headers["content-type"]
     changed = (await scrape(api.http)).minus(before)
     assert changed.labels_of("referrals_request_duration_seconds_count") == []
+
+
+async def test_one_document_counts_each_operation_it_runs_under_its_own_root_field(
+    api: Api,
+) -> None:
+    _, token = await api.signed_up()
+    document = (
+        "query Mine { me { id } } query Theirs($e: String!) { codeByEmail(email: $e) { code } }"
+    )
+    before = await scrape(api.http)
+    for name in ("Mine", "Theirs", "Mine"):
+        response = await api.http.post(
+            "/graphql",
+            json={"query": document, "variables": {"e": unique_email()}, "operationName": name},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert "errors" not in response.json()
+    changed = (await scrape(api.http)).minus(before)
+    assert changed.requests("graphql", "query me") == 2
+    assert changed.requests("graphql", "query codeByEmail") == 1
