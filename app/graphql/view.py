@@ -13,22 +13,27 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
+from app.errors import BadUserInput
 from app.graphql.context import Context
 from app.graphql.errors import is_request_error, to_contract_error
 from app.graphql.http import (
     GRAPHQL_RESPONSE,
     negotiate,
+    persisted_query_not_found,
     request_error_status,
     unreadable_request,
 )
 from app.graphql.ide import graphiql_response
+from app.graphql.persisted import PersistedQueries, PersistedQueryNotFound
 from app.transport.scope import RequestScope
 
 if TYPE_CHECKING:
     import strawberry
+    from cross_web import AsyncHTTPRequestAdapter
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
-    from strawberry.http import GraphQLHTTPResponse
+    from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+    from strawberry.http.base import BaseRequestProtocol
     from strawberry.types import ExecutionResult
 
     from app.runtime import Runtime
@@ -44,6 +49,17 @@ class GraphQLApp(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.runtime = runtime
+        self.persisted = PersistedQueries(runtime.cache)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL for a browser's GET that carries no operation (a persisted query's GET
+        carries only its hash, in `extensions`)."""
+        return (
+            request.method == "GET"
+            and request.query_params.get("query") is None
+            and request.query_params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """Our GraphiQL page (app.graphql.ide) instead of Strawberry's."""
@@ -56,6 +72,18 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.sub_response = response
         return Context(request=request, response=response, scope=scope)
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operation, its query looked up by hash when it is a persisted one."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data  # refused as a batch by Strawberry before it gets here
+        try:
+            return await self.persisted.resolve(data)
+        except BadUserInput as error:
+            raise HTTPException(400, error.detail()) from error
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Run the operation, then close its scope whatever happened.
 
@@ -66,6 +94,8 @@ class GraphQLApp(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         except HTTPException as error:
             return unreadable_request(request, error)
+        except PersistedQueryNotFound:
+            return persisted_query_not_found(request)
         finally:
             scope: RequestScope | None = getattr(request.state, "scope", None)
             if scope is not None:
