@@ -107,7 +107,6 @@ async def _wire(
     accounts = Accounts(
         hasher=hasher,
         codes=codes,
-        code_cache=code_cache,
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
