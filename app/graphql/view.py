@@ -120,8 +120,15 @@ class GraphQLApp(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """orjson, which refuses what could not be written back or would exhaust the stack:
         lone surrogates (json.loads keeps them, and the answer that echoes them fails to
-        encode) and nesting past 1024 levels (json.loads recurses into a RecursionError)."""
-        return orjson.loads(data)
+        encode) and nesting past 1024 levels (json.loads recurses into a RecursionError).
+
+        A request body (bytes; the `variables` and `extensions` of a GET arrive as str) must be
+        an object, or a list for a batch: Strawberry reads any other JSON value as an object
+        and fails with a 500."""
+        decoded = orjson.loads(data)
+        if isinstance(data, bytes) and not isinstance(decoded, dict | list):
+            raise HTTPException(400, 'The request body must be a JSON object: {"query": "..."}.')
+        return decoded
 
     async def process_result(
         self, request: Request, result: ExecutionResult
