@@ -19,16 +19,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from graphql import print_ast, validate
+from graphql import GraphQLError, OperationDefinitionNode, print_ast, validate
 from strawberry.extensions import SchemaExtension
 
 from app.graphql.limits import MAX_COST, MaxCostRule, most_expensive_operation
-from app.graphql.strawberry_internals import graphql_core_schema
+from app.graphql.strawberry_internals import graphql_core_schema, provided_operation_name
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
 
-    from graphql import DocumentNode, GraphQLError
+    from graphql import DocumentNode
+    from strawberry.types import ExecutionContext
 
 TOKENS_PER_UNIT = 100  # what one unit of the validation budget buys
 CACHED_TOKENS = 200_000  # the documents kept, in tokens: a few hundred of the largest allowed
@@ -85,6 +86,17 @@ def token_count(document: DocumentNode) -> int:
     return count
 
 
+def _unnamed_choice(context: ExecutionContext, document: DocumentNode) -> list[GraphQLError]:
+    """GraphQL's rule that a request names the operation to run when there are several."""
+    operations = [
+        node for node in document.definitions if isinstance(node, OperationDefinitionNode)
+    ]
+    if len(operations) > 1 and provided_operation_name(context) is None:
+        message = "Must provide operation name if query contains multiple operations."
+        return [GraphQLError(message)]
+    return []
+
+
 def document_cache(known: KnownDocuments) -> Callable[[], SchemaExtension]:
     """The schema extension over one process's known documents (a factory, one per operation)."""
     return lambda: DocumentCache(known)
@@ -111,7 +123,7 @@ class DocumentCache(SchemaExtension):
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
             known = self.hit or await self._validated(document)
-            context.pre_execution_errors = known.errors
+            context.pre_execution_errors = known.errors or _unnamed_choice(context, document)
             if context.query is not None:
                 self.known.put(text_key(context.query), known)
         yield

@@ -135,3 +135,14 @@ async def test_null_variables_over_get_are_no_variables(api: Api) -> None:
         headers={"accept": GRAPHQL_RESPONSE},
     )
     assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
+
+
+async def test_a_document_of_several_operations_needs_the_name_of_the_one_to_run(
+    api: Api,
+) -> None:
+    document = "query A { __typename } mutation B { logout }"
+    status, _, body = await post(api, {"query": document})
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    status, _, body = await post(api, {"query": document, "operationName": "A"})
+    assert (status, body) == (200, {"data": {"__typename": "Query"}})
