@@ -126,14 +126,32 @@ async def _json_bytes(request: Request) -> bytes:
 
 
 async def _form_fields(request: Request) -> dict[str, Any]:
-    """The fields of a urlencoded or multipart form; the last wins when a name repeats."""
+    """The fields of a urlencoded or multipart form; the last wins when a name repeats.
+
+    A multipart form decodes with the charset its client names, and some charsets (utf-7,
+    unicode_escape) make lone surrogates, which no UTF-8 consumer (argon2, SHA-256) takes.
+    """
     try:
         async with request.form() as form:
-            return dict(form)
+            fields = dict(form)
     except HTTPException as error:
         if error.status_code != 400:
             raise
         raise InvalidRequest([_body_issue("form_invalid", error.detail)]) from None
+    if not all(_is_text(name) and _is_text(value) for name, value in fields.items()):
+        raise InvalidRequest([_body_issue("string_unicode", "The form holds invalid text.")])
+    return fields
+
+
+def _is_text(value: object) -> bool:
+    """False for a string that UTF-8 cannot encode (one with lone surrogates)."""
+    if not isinstance(value, str):
+        return True  # an uploaded file: the model refuses it where it expects a string
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _body_issue(kind: str, message: str) -> dict[str, Any]:
