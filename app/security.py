@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from passlib.context import CryptContext
 
+from app.domain.pages import MAX_ID
 from app.errors import InvalidToken, TokenProblem
 
 JWT_ALGORITHM = "HS256"
@@ -112,14 +113,19 @@ class TokenCodec:
                 issuer=self.issuer,
                 options={"require": ["sub", "iss", "aud", "exp", "iat", "jti"]},
             )
+            subject = str(claims["sub"])
+            # Only ids a row can have: a larger one fails the query on PostgreSQL's INTEGER.
+            if not (subject.isascii() and subject.isdigit() and 1 <= int(subject) <= MAX_ID):
+                raise InvalidToken
             return AccessClaims(
-                user_id=int(claims["sub"]),
+                user_id=int(subject),
                 token_id=str(claims["jti"]),
                 expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             )
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken(TokenProblem.EXPIRED) from exc
-        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        # OverflowError or OSError (by platform): an `exp` past year 9999, or Infinity.
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:
             raise InvalidToken from exc
 
 
