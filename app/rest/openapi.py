@@ -30,6 +30,7 @@ SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}, {"APIKeyCo
 HEADERS = {
     401: {"WWW-Authenticate": "`Bearer`: send a valid access token."},
     429: {"Retry-After": "Seconds to wait before trying again."},
+    503: {"Retry-After": "Seconds to wait before trying again."},
 }
 TAGS = [
     {"name": "auth", "description": "Registration and sign-in (cookie, or OAuth2 bearer tokens)."},
