@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
 
+# What a body must be declared as (415 otherwise), as the OpenAPI document lists them.
+JSON_MEDIA_TYPES = ("application/json",)
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:
@@ -118,11 +122,16 @@ class Operation:
 
 
 async def _json_bytes(request: Request) -> bytes:
-    """The body, if it is declared JSON or not declared at all (pydantic parses it)."""
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        raise InvalidRequest([_body_issue("json_type", "The body must be JSON.")])
+    """The body, if it is declared JSON (pydantic parses it)."""
+    _require_media_type(request, JSON_MEDIA_TYPES)
     return await request.body()
+
+
+def _require_media_type(request: Request, accepted: tuple[str, ...]) -> None:
+    """415 unless the body is declared as one of `accepted`; a body declared as nothing too."""
+    declared = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if declared not in accepted:
+        raise HTTPException(415, f"The body must be sent as {' or '.join(accepted)}.")
 
 
 async def _form_fields(request: Request) -> dict[str, Any]:
@@ -131,6 +140,7 @@ async def _form_fields(request: Request) -> dict[str, Any]:
     A multipart form decodes with the charset its client names, and some charsets (utf-7,
     unicode_escape) make lone surrogates, which no UTF-8 consumer (argon2, SHA-256) takes.
     """
+    _require_media_type(request, FORM_MEDIA_TYPES)
     try:
         async with request.form() as form:
             fields = dict(form)
