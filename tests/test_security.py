@@ -1,14 +1,18 @@
-"""Validly signed tokens with claims out of range are UNAUTHENTICATED, never an internal error."""
+"""Tokens with out-of-range claims are UNAUTHENTICATED; hashing takes any string it is given."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
+from hypothesis import given, settings
 
 from app.domain.pages import MAX_ID
+from app.security import PasswordHasher, hash_refresh_token, password_context
+from tests.strategies import odd_text
 
 if TYPE_CHECKING:
     from tests.api import Api
@@ -63,3 +67,33 @@ async def test_a_signed_token_within_range_still_signs_in(api: Api) -> None:
     user = await api.register()
     token = signed(api, sub=user["id"])
     assert await api.gql(ME, token=token) == {"me": {"id": user["id"]}}
+
+
+@settings(max_examples=15, deadline=None)
+@given(password=odd_text, other=odd_text)
+async def test_any_string_hashes_and_verifies_as_itself_alone(password: str, other: str) -> None:
+    hasher = PasswordHasher(threads=1)
+    try:
+        hashed = await hasher.hash(password)
+        assert await hasher.verify(password, hashed)
+        assert await hasher.verify(other, hashed) is (other == password)
+    finally:
+        hasher.close()
+
+
+@given(token=odd_text)
+def test_any_refresh_token_hashes_to_a_sha256_hex_digest(token: str) -> None:
+    digest = hash_refresh_token(token)
+    assert len(digest) == 64
+    assert digest == hash_refresh_token(token)
+    assert int(digest, 16) >= 0
+
+
+async def test_valid_text_hashes_as_plain_utf_8_so_stored_hashes_still_verify() -> None:
+    password = "pässwörd 🔑 with ümlauts"
+    hasher = PasswordHasher(threads=1)
+    try:
+        assert password_context.verify(password, await hasher.hash(password))
+    finally:
+        hasher.close()
+    assert hash_refresh_token(password) == hashlib.sha256(password.encode()).hexdigest()
