@@ -32,6 +32,7 @@ from app.services.referrals import Referrals
 from app.services.revocations import RevocationList
 from app.services.sessions import Sessions
 from app.settings import Settings, load_settings
+from app.slash_redirects import redirect_slashes_relatively
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -170,9 +171,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers=rest_exception_handlers(),
         lifespan=lifespan,
     )
+    redirect_slashes_relatively(app.router)
+    return app
