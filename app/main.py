@@ -20,6 +20,7 @@ from app.graphql.schema import build_schema
 from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
+from app.periodic import PeriodicJob
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
@@ -29,7 +30,7 @@ from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
 from app.services.referrals import Referrals
-from app.services.revocations import RevocationList
+from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
@@ -64,9 +65,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         EnrichmentQueue(enricher=enricher, database=database) if enricher is not None else None
     )
     limiter = RateLimiter.from_settings(settings)
+    revocations = RevocationList()
+    pruning = PeriodicJob(
+        revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
+    )
     try:
         if enrichment is not None:
             await enrichment.start()
+        await pruning.start()
         yield await _wire(
             settings,
             database=database,
@@ -75,8 +81,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             hasher=hasher,
             http=http,
             enrichment=enrichment,
+            revocations=revocations,
         )
     finally:
+        await pruning.stop()
         if enrichment is not None:
             await enrichment.stop()
         await limiter.close()
@@ -95,6 +103,7 @@ async def _wire(
     hasher: PasswordHasher,
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
+    revocations: RevocationList,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl)
@@ -115,7 +124,7 @@ async def _wire(
     sessions = Sessions(
         accounts=accounts,
         tokens=tokens,
-        revocations=RevocationList(cache),
+        revocations=revocations,
         refresh_ttl=settings.refresh_token_ttl,
     )
     return Runtime(

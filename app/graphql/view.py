@@ -13,7 +13,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
-from app.errors import BadUserInput
+from app.db import is_unavailable
+from app.errors import BadUserInput, ServiceUnavailable
 from app.graphql.context import Context
 from app.graphql.errors import is_request_error, to_contract_error
 from app.graphql.http import (
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from strawberry.http.base import BaseRequestProtocol
     from strawberry.types import ExecutionResult
 
+    from app.errors import DomainError
     from app.runtime import Runtime
 
 
@@ -104,8 +106,15 @@ class GraphQLApp(GraphQL[Context, None]):
     async def execute_single(  # type: ignore[override]
         self, request: Request, context: Context, **arguments: Any
     ) -> ExecutionResult:
-        """Refuse a request whose bearer token is bad before anything runs (RFC 6750)."""
-        refused = await context.scope.refused_bearer()
+        """Refuse a request whose bearer token is bad before anything runs (RFC 6750), or that
+        cannot be authenticated because the database is unreachable (SERVICE_UNAVAILABLE)."""
+        refused: DomainError | None
+        try:
+            refused = await context.scope.refused_bearer()
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            refused = ServiceUnavailable()
         if refused is not None:
             return PreExecutionError(data=None, errors=[GraphQLError("", original_error=refused)])
         try:
