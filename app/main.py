@@ -24,6 +24,7 @@ from app.integrations import build_email_verifier, build_enricher
 from app.metrics import Metrics
 from app.metrics_endpoint import scrape
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
+from app.periodic import PeriodicJob
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
@@ -33,9 +34,10 @@ from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
 from app.services.referrals import Referrals
-from app.services.revocations import RevocationList
+from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
 from app.settings import Settings, load_settings
+from app.slash_redirects import redirect_slashes_relatively
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -68,9 +70,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         EnrichmentQueue(enricher=enricher, database=database) if enricher is not None else None
     )
     limiter = RateLimiter.from_settings(settings, metrics=metrics)
+    revocations = RevocationList()
+    pruning = PeriodicJob(
+        revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
+    )
     try:
         if enrichment is not None:
             await enrichment.start()
+        await pruning.start()
         yield await _wire(
             settings,
             database=database,
@@ -80,8 +87,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             hasher=hasher,
             http=http,
             enrichment=enrichment,
+            revocations=revocations,
         )
     finally:
+        await pruning.stop()
         if enrichment is not None:
             await enrichment.stop()
         await limiter.close()
@@ -102,6 +111,7 @@ async def _wire(
     hasher: PasswordHasher,
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
+    revocations: RevocationList,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
@@ -115,7 +125,6 @@ async def _wire(
     accounts = Accounts(
         hasher=hasher,
         codes=codes,
-        code_cache=code_cache,
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
@@ -123,7 +132,7 @@ async def _wire(
     sessions = Sessions(
         accounts=accounts,
         tokens=tokens,
-        revocations=RevocationList(cache),
+        revocations=revocations,
         refresh_ttl=settings.refresh_token_ttl,
     )
     return Runtime(
@@ -181,9 +190,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers=rest_exception_handlers(),
         lifespan=lifespan,
     )
+    redirect_slashes_relatively(app.router)
+    return app

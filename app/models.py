@@ -110,6 +110,18 @@ class RefreshToken(SQLModel, table=True):
     revoked_at: datetime | None = _timestamp(nullable=True)
 
 
+class RevokedToken(SQLModel, table=True):
+    """An access token logged out before its expiry: refused until `expires_at`, then pruned.
+
+    The durable record of a logout, read by every instance (app.services.revocations).
+    """
+
+    __tablename__ = "revoked_token"
+
+    token_id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class Profile(SQLModel, table=True):
     """Enrichment data for a user, filled in after registration."""
 

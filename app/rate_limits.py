@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Action = Literal["login", "register", "refresh_token", "code_by_email"]
+Action = Literal["login", "register", "refresh_token", "code_by_email", "validate_document"]
 Scope = Literal["client", "account", "account_client"]
 
 BREAKER_SECONDS = 2.0
@@ -74,6 +74,11 @@ RULES: Mapping[Action, Sequence[Rule]] = {
     "refresh_token": (Rule("client", RateLimitItemPerMinute(30)),),
     # Public lookups by email: enough for people, too few to enumerate addresses.
     "code_by_email": (Rule("client", RateLimitItemPerMinute(60)),),
+    # GraphQL documents of a shape the server has not validated yet, in units of 100 tokens:
+    # 20,000 tokens a minute, so that a client makes the server validate at most twenty
+    # documents of the largest size a minute (a front end's few dozen queries are validated
+    # once and cost nothing after).
+    "validate_document": (Rule("client", RateLimitItemPerMinute(200)),),
 }
 
 
@@ -141,8 +146,11 @@ class RateLimiter:
             metrics=metrics,
         )
 
-    async def hit(self, action: Action, *, client: str | None, account: str | None = None) -> None:
-        """Count one attempt at `action`; RateLimited with the seconds to wait when over a limit.
+    async def hit(
+        self, action: Action, *, client: str | None, account: str | None = None, cost: int = 1
+    ) -> None:
+        """Count an attempt at `action` (`cost` units of it); RateLimited with the seconds to
+        wait when over a limit.
 
         Rules are checked in order and the first one over its limit stops the count, so a
         rejected attempt does not use up the budgets after it.
@@ -152,7 +160,7 @@ class RateLimiter:
             if identity is None:
                 continue
             key = (action, rule.scope, identity)
-            limiter = await self._hit(rule.limit, *key)
+            limiter = await self._hit(rule.limit, *key, cost=cost)
             if limiter is not None:
                 if self._metrics is not None:
                     self._metrics.rate_limited(action, rule.scope)
@@ -172,19 +180,21 @@ class RateLimiter:
             return account_key(account)
         return f"{account_key(account)}@{client_key(client)}"
 
-    async def _hit(self, item: RateLimitItem, *identifiers: str) -> MovingWindowRateLimiter | None:
+    async def _hit(
+        self, item: RateLimitItem, *identifiers: str, cost: int = 1
+    ) -> MovingWindowRateLimiter | None:
         """None when the attempt fits; else the limiter that refused it."""
         if self._remote is not None and time.monotonic() >= self._open_until:
             try:
                 async with asyncio.timeout(self.timeout * 2):
-                    admitted = await self._remote.hit(item, *identifiers)
+                    admitted = await self._remote.hit(item, *identifiers, cost=cost)
             except (StorageError, OSError, TimeoutError) as exc:
                 logger.warning("rate limits count in memory: Redis failed (%s)", type(exc).__name__)
                 self._open_until = time.monotonic() + BREAKER_SECONDS
             else:
                 return None if admitted else self._remote
         memory = self._memory_limiter()
-        return None if await memory.hit(item, *identifiers) else memory
+        return None if await memory.hit(item, *identifiers, cost=cost) else memory
 
     def _memory_limiter(self) -> MovingWindowRateLimiter:
         # Built on first use: the memory storage starts a task, so it needs a running loop.

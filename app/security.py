@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from passlib.context import CryptContext
 
+from app.domain.pages import MAX_ID
 from app.errors import InvalidToken, TokenProblem
 
 JWT_ALGORITHM = "HS256"
@@ -51,6 +52,12 @@ def _lower_thread_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, thread_id, min(niceness, 19))
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8 that keeps a lone surrogate as its three bytes instead of raising: no string makes
+    hashing fail. Any valid text encodes exactly as plain UTF-8, so stored hashes still match."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 class PasswordHasher:
     """argon2id in a pool of low-priority threads, so that other requests keep running."""
 
@@ -62,12 +69,12 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, password_context.hash, password
+            self._pool, password_context.hash, _utf8(password)
         )
 
     async def verify(self, password: str, hashed: str) -> bool:
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, password_context.verify, password, hashed
+            self._pool, password_context.verify, _utf8(password), hashed
         )
 
     def close(self) -> None:
@@ -112,14 +119,19 @@ class TokenCodec:
                 issuer=self.issuer,
                 options={"require": ["sub", "iss", "aud", "exp", "iat", "jti"]},
             )
+            subject = str(claims["sub"])
+            # Only ids a row can have: a larger one fails the query on PostgreSQL's INTEGER.
+            if not (subject.isascii() and subject.isdigit() and 1 <= int(subject) <= MAX_ID):
+                raise InvalidToken
             return AccessClaims(
-                user_id=int(claims["sub"]),
+                user_id=int(subject),
                 token_id=str(claims["jti"]),
                 expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             )
         except jwt.ExpiredSignatureError as exc:
             raise InvalidToken(TokenProblem.EXPIRED) from exc
-        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        # OverflowError or OSError (by platform): an `exp` past year 9999, or Infinity.
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:
             raise InvalidToken from exc
 
 
@@ -130,4 +142,4 @@ def new_refresh_token() -> str:
 
 def hash_refresh_token(token: str) -> str:
     """Refresh tokens are high-entropy, so a fast hash is enough to store them safely."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(_utf8(token)).hexdigest()

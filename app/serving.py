@@ -26,12 +26,16 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from app.header_limit import HeadLimitedHttpToolsProtocol
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # The options `serve` gives uvicorn. Its access log is off: the app writes its own
 # (app.observability.AccessLogMiddleware), without the paths and query strings that carry emails.
+# Its httptools protocol gets a limit on request heads (app.header_limit).
 SERVER_OPTIONS: dict[str, Any] = {
+    "http": HeadLimitedHttpToolsProtocol,
     "proxy_headers": True,
     "server_header": False,
     "timeout_graceful_shutdown": 20,

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     jwt_issuer: str = "referral-service"
     jwt_audience: str = "referral-service:access"
     auth_cookie_name: str = "fastapiusersauth"
-    auth_cookie_secure: bool = False
+    auth_cookie_secure: bool | None = None  # Secure by default in production
 
     code_max_ttl_days: int = Field(default=365, gt=0)
     code_cache_ttl: int = Field(default=300, gt=0)
@@ -152,6 +152,13 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether the auth cookie is `Secure`: AUTH_COOKIE_SECURE, else only in production."""
+        return (
+            self.auth_cookie_secure if self.auth_cookie_secure is not None else self.is_production
+        )
 
     @property
     def rate_limits_enabled(self) -> bool:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app.main import create_app
 from app.settings import load_settings
-from tests.api import Api
+from tests.api import PASSWORD, Api, unique_email
 from tests.conftest import make_settings, running
 
 if TYPE_CHECKING:
@@ -158,3 +158,47 @@ async def test_the_body_limit_setting_applies_to_the_rest_shim_too(guarded_api: 
     )
     assert streamed.status_code == 413
     assert streamed.json() == {"detail": "The request body is larger than 4096 bytes."}
+
+
+@pytest.mark.parametrize(
+    ("app_env", "secure_setting", "secure"),
+    [
+        ("production", None, True),
+        ("production", False, False),
+        ("development", None, False),
+        ("development", True, True),
+    ],
+)
+async def test_the_auth_cookie_is_secure_in_production_unless_turned_off(
+    backend: dict[str, Any], app_env: str, secure_setting: bool | None, secure: bool
+) -> None:
+    settings = make_settings(
+        backend, app_env=app_env, secret_key=STRONG_KEY, auth_cookie_secure=secure_setting
+    )
+    async with running(create_app(settings)) as app, Api.connect(app) as client:
+        email = unique_email()
+        await client.http.post("/auth/register/", json={"email": email, "password": PASSWORD})
+        login = await client.http.post(
+            "/auth/login", data={"username": email, "password": PASSWORD}
+        )
+        assert login.status_code == 204, login.text
+        token = login.cookies["fastapiusersauth"]
+        logout = await client.http.post(
+            "/auth/logout", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert logout.status_code == 204, logout.text
+    for response in (login, logout):
+        attributes = [part.strip() for part in response.headers["set-cookie"].split(";")]
+        assert ("Secure" in attributes) is secure
+
+
+@pytest.mark.parametrize(("value", "secure"), [("false", False), ("true", True), ("", True)])
+def test_auth_cookie_secure_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, secure: bool
+) -> None:
+    if value:
+        monkeypatch.setenv("AUTH_COOKIE_SECURE", value)
+    else:
+        monkeypatch.delenv("AUTH_COOKIE_SECURE", raising=False)
+    settings = load_settings(_env_file=None, app_env="production", secret_key=STRONG_KEY)
+    assert settings.cookie_secure is secure

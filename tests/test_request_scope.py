@@ -115,7 +115,6 @@ async def watched(
     accounts = Accounts(
         hasher=hasher,
         codes=services.codes,
-        code_cache=runtime_of(api).codes,
         unknown_user_hash=await hasher.hash("equaliser"),
         email_checker=WatchedChecker(watch),
     )

@@ -14,6 +14,7 @@ import orjson
 from starlette.responses import Response
 
 from app.errors import ErrorCode
+from app.graphql.error_codes import GraphQLCode
 
 if TYPE_CHECKING:
     from cross_web import HTTPException
@@ -59,6 +60,18 @@ def unreadable_request(request: Request, error: HTTPException) -> Response:
         status_code=error.status_code,
         media_type=negotiate(request.headers.get("accept")),
         headers=headers,
+    )
+
+
+def persisted_query_not_found(request: Request) -> Response:
+    """Apollo's answer to an unknown hash: 200 and uncached, so that no error handling masks
+    it from the client's persisted-query link, which then sends the query with its hash."""
+    code = GraphQLCode.PERSISTED_QUERY_NOT_FOUND
+    error = {"message": "PersistedQueryNotFound", "extensions": {"code": code}}
+    return Response(
+        orjson.dumps({"errors": [error]}),
+        media_type=negotiate(request.headers.get("accept")),
+        headers={"cache-control": "private, no-cache, must-revalidate"},
     )
 
 

@@ -36,10 +36,9 @@ from strawberry.extensions import (
 )
 
 from app.domain.pages import MAX_PAGE_SIZE
-from app.graphql.strawberry_internals import graphql_core_schema
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from graphql import (
         ASTValidationRule,
@@ -163,28 +162,11 @@ class MaxCostRule(ValidationRule):
             )
 
 
-class CostBudget(SchemaExtension):
-    """Leaves only the cost rule to validate a document that is over budget.
-
-    Must come before ValidationCache, which runs the validation in its own `on_validate`.
-    """
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None:
-            schema = graphql_core_schema(context.schema)
-            if most_expensive_operation(schema, document) > MAX_COST:
-                context.validation_rules = (MaxCostRule,)
-        yield
-
-
 def query_limits(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     """The extensions that enforce the limits, as per-request factories.
 
-    The rule classes are built once: ValidationCache keys on them, and Strawberry's limiters
-    would build new ones on every request. The cost is checked by CostBudget alone (it must come
-    before ValidationCache): a document it lets through is within budget.
+    The rule classes are built once (Strawberry's limiters would build new ones on every
+    request). The cost is checked by app.graphql.documents before the other rules run.
     """
     rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
@@ -195,5 +177,4 @@ def query_limits(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(rules),
-        CostBudget,
     ]

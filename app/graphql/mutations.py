@@ -37,7 +37,7 @@ class Mutation:
             password=input.password,
             referral_code=input.referral_code,
         )
-        return User.of(registration.user, is_caller=True)
+        return User.of(registration.user, private=True)
 
     @strawberry.mutation(
         description="Sign in with email and password; wrong ones are UNAUTHENTICATED alike."

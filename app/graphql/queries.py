@@ -16,7 +16,7 @@ from app.graphql.types import ReferralCode, ReferralConnection, User
 class Query:
     @strawberry.field(description="The signed-in user; UNAUTHENTICATED without a valid token.")
     async def me(self, info: strawberry.Info[Context]) -> User:
-        return User.of(await info.context.scope.require_viewer())
+        return User.of(await info.context.scope.require_viewer(), private=True)
 
     @strawberry.field(
         description="The active code of the user with this email; null for an unknown email, "
@@ -47,4 +47,4 @@ class Query:
         page = await scope.services.referrals.page(
             scope.uow, user_id=parse_id(id), size=first, after=after
         )
-        return ReferralConnection.from_page(page)
+        return await ReferralConnection.of(page, info)

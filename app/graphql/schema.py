@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 
+from app.graphql.documents import KnownDocuments, document_cache
 from app.graphql.error_codes import GraphQLErrorCode
 from app.graphql.limits import query_limits
 from app.graphql.mutations import Mutation
@@ -58,8 +59,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     labels = OperationLabels(maxsize=512)
     extensions: list[Any] = [
         *query_limits(introspection=introspection),
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        document_cache(KnownDocuments()),
         lambda: OperationKnown(labels),
     ]
     return ReferralSchema(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime  # noqa: TC003 - Strawberry reads annotations at runtime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -12,6 +12,7 @@ from app.domain.pages import encode_cursor
 from app.domain.profiles import PROFILE_FIELDS
 from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Strawberry
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
+from app.graphql.selections import nodes_need_more_than_ids
 from app.models import User as UserRecord  # noqa: TC001 - Strawberry resolves Private fields
 
 if TYPE_CHECKING:
@@ -84,12 +85,21 @@ class ReferralConnection:
     page_info: PageInfo = strawberry.field(description="Whether more follow, and from where.")
 
     @classmethod
-    def from_page(cls, page: ReferralPage) -> ReferralConnection:
-        """Edges whose nodes know only their id: a page asking for ids alone reads no account."""
-        edges = [
-            ReferralEdge(cursor=encode_cursor(referee_id), node=User.by_id(referee_id))
-            for referee_id in page.referee_ids
-        ]
+    async def of(cls, page: ReferralPage, info: strawberry.Info[Context]) -> ReferralConnection:
+        """The page's edges. Their nodes come with their accounts (one batched read) and what
+        the viewer may see of them (asked once) when the operation wants more than their ids,
+        so that each node's fields are plain reads; a page of ids alone reads no account."""
+        if not nodes_need_more_than_ids(info):
+            nodes = [User.id_only(referee_id) for referee_id in page.referee_ids]
+        else:
+            scope = info.context.scope
+            records = await scope.loaders.user.load_many(page.referee_ids)
+            viewer = await scope.viewer()
+            nodes = [
+                User.of(record, private=sees_whole(viewer, record.id))
+                for record in map(_existing, records)
+            ]
+        edges = [ReferralEdge(cursor=encode_cursor(node.user_id), node=node) for node in nodes]
         return cls(
             total_count=page.total_count,
             edges=edges,
@@ -99,46 +109,59 @@ class ReferralConnection:
 
 @strawberry.type(description="An account of the referral service.")
 class User:
+    """Built with the account at hand, so that its plain fields cost nothing to answer."""
+
     id: strawberry.ID = strawberry.field(description="The user's id, a positive whole number.")
-    user_id: strawberry.Private[int]
-    # Loaded on the first field that needs more than the id (through the request's DataLoader).
-    record: strawberry.Private[UserRecord | None] = None
-    # True where the answer is the caller's own account (register, login) before any token exists.
-    is_caller: strawberry.Private[bool] = False
-
-    @classmethod
-    def of(cls, record: UserRecord, *, is_caller: bool = False) -> User:
-        user_id = _id(record)
-        return cls(
-            id=strawberry.ID(str(user_id)), user_id=user_id, record=record, is_caller=is_caller
-        )
-
-    @classmethod
-    def by_id(cls, user_id: int) -> User:
-        return cls(id=strawberry.ID(str(user_id)), user_id=user_id)
-
-    @strawberry.field(
+    email: str = strawberry.field(
         description='Whole for the user themself and superusers; masked ("j***@example.com") '
         "for everyone else."
     )
-    async def email(self, info: strawberry.Info[Context]) -> str:
-        record = await self._record(info)
-        if await self._may_see_private(info):
-            return record.email
-        return mask_email(record.email)
+    created_at: datetime = strawberry.field(description="When the account was created.")
+    is_verified: bool = strawberry.field(
+        description="Whether the account's email address has been verified."
+    )
+    user_id: strawberry.Private[int]
+    # Whether the viewer may see the account whole: themself, or a superuser.
+    private: strawberry.Private[bool]
 
-    @strawberry.field(description="When the account was created.")
-    async def created_at(self, info: strawberry.Info[Context]) -> datetime:
-        return (await self._record(info)).created_at
+    @classmethod
+    def of(cls, record: UserRecord, *, private: bool) -> User:
+        """A user as the viewer may see it (`private`: whole, as its owner or a superuser)."""
+        user_id = _id(record)
+        return cls(
+            id=strawberry.ID(str(user_id)),
+            email=record.email if private else mask_email(record.email),
+            created_at=record.created_at,
+            is_verified=record.is_verified,
+            user_id=user_id,
+            private=private,
+        )
 
-    @strawberry.field(description="Whether the account's email address has been verified.")
-    async def is_verified(self, info: strawberry.Info[Context]) -> bool:
-        return (await self._record(info)).is_verified
+    @classmethod
+    def id_only(cls, user_id: int) -> User:
+        """A node of a page that asks for ids alone: no account read. Its other fields are
+        left empty, which GraphQL would refuse (non-null) rather than answer wrong."""
+        empty: Any = None
+        return cls(
+            id=strawberry.ID(str(user_id)),
+            email=empty,
+            created_at=empty,
+            is_verified=empty,
+            user_id=user_id,
+            private=False,
+        )
+
+    @classmethod
+    async def load(cls, user_id: int, info: strawberry.Info[Context]) -> User:
+        """The user with this id as the request's viewer may see it (batched reads)."""
+        scope = info.context.scope
+        record = _existing(await scope.loaders.user.load(user_id))
+        return cls.of(record, private=sees_whole(await scope.viewer(), user_id))
 
     @strawberry.field(description="The owner of the code the user joined with; null if none.")
     async def referrer(self, info: strawberry.Info[Context]) -> User | None:
         referrer_id = await info.context.scope.loaders.referrer_id.load(self.user_id)
-        return User.by_id(referrer_id) if referrer_id is not None else None
+        return await User.load(referrer_id, info) if referrer_id is not None else None
 
     @strawberry.field(description="The user's active code, or null when there is none.")
     async def referral_code(self, info: strawberry.Info[Context]) -> ReferralCode | None:
@@ -152,36 +175,33 @@ class User:
         page = await info.context.scope.loaders.referral_page.load((self.user_id, first, after))
         if page is None:  # a referral row always points at an account
             raise LookupError(f"user {self.user_id} vanished")
-        return ReferralConnection.from_page(page)
+        return await ReferralConnection.of(page, info)
 
     @strawberry.field(
         description="Enrichment data, null until enriched; only for the user themself and "
         "superusers (null for everyone else)."
     )
     async def profile(self, info: strawberry.Info[Context]) -> Profile | None:
-        if not await self._may_see_private(info):
+        if not self.private:
             return None
         record = await info.context.scope.loaders.profile.load(self.user_id)
         return Profile.from_record(record) if record is not None else None
 
-    async def _record(self, info: strawberry.Info[Context]) -> UserRecord:
-        if self.record is None:
-            record = await info.context.scope.loaders.user.load(self.user_id)
-            if record is None:  # a referral row always points at an account
-                raise LookupError(f"user {self.user_id} vanished")
-            self.record = record
-        return self.record
 
-    async def _may_see_private(self, info: strawberry.Info[Context]) -> bool:
-        if self.is_caller:
-            return True
-        viewer = await info.context.scope.viewer()
-        return viewer is not None and (viewer.id == self.user_id or viewer.is_superuser)
+def sees_whole(viewer: UserRecord | None, user_id: int | None) -> bool:
+    """Whether the viewer may see this user's account whole: their own, or as a superuser."""
+    return viewer is not None and (viewer.id == user_id or viewer.is_superuser)
 
 
 def _id(user: UserRecord) -> int:
     assert user.id is not None
     return user.id
+
+
+def _existing(record: UserRecord | None) -> UserRecord:
+    if record is None:  # a referral row always points at an account
+        raise LookupError("a referral's account vanished")
+    return record
 
 
 @strawberry.type(description="The tokens of a new sign-in session.")
@@ -203,5 +223,5 @@ class AuthPayload:
             refresh_token=issued.refresh_token,
             token_type=issued.token_type,
             expires_in=issued.expires_in,
-            user=User.of(issued.user, is_caller=True),
+            user=User.of(issued.user, private=True),
         )

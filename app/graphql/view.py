@@ -14,27 +14,34 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET
 
-from app.errors import ErrorCode
+from app.db import is_unavailable
+from app.errors import BadUserInput, ErrorCode, ServiceUnavailable
 from app.graphql.context import Context
+from app.graphql.error_codes import GraphQLCode
 from app.graphql.errors import is_request_error, to_contract_error
 from app.graphql.http import (
     GRAPHQL_RESPONSE,
     negotiate,
+    persisted_query_not_found,
     request_error_status,
     unreadable_request,
 )
 from app.graphql.ide import graphiql_response
 from app.graphql.operations import UNKNOWN
+from app.graphql.persisted import PersistedQueries, PersistedQueryNotFound
 from app.metrics import outcome_of_codes
 from app.transport.scope import RequestScope
 
 if TYPE_CHECKING:
     import strawberry
+    from cross_web import AsyncHTTPRequestAdapter
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
-    from strawberry.http import GraphQLHTTPResponse
+    from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+    from strawberry.http.base import BaseRequestProtocol
     from strawberry.types import ExecutionResult
 
+    from app.errors import DomainError
     from app.runtime import Runtime
 
 
@@ -48,6 +55,17 @@ class GraphQLApp(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.runtime = runtime
+        self.persisted = PersistedQueries(runtime.cache)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL for a browser's GET that carries no operation (a persisted query's GET
+        carries only its hash, in `extensions`)."""
+        return (
+            request.method == "GET"
+            and request.query_params.get("query") is None
+            and request.query_params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """Our GraphiQL page (app.graphql.ide) instead of Strawberry's."""
@@ -59,6 +77,18 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.scope = scope
         request.state.sub_response = response
         return Context(request=request, response=response, scope=scope)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operation, its query looked up by hash when it is a persisted one."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data  # refused as a batch by Strawberry before it gets here
+        try:
+            return await self.persisted.resolve(data)
+        except BadUserInput as error:
+            raise HTTPException(400, error.detail()) from error
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Run the operation, then close its scope whatever happened, and count it.
@@ -72,6 +102,9 @@ class GraphQLApp(GraphQL[Context, None]):
         except HTTPException as error:
             self._count_errors(request, [ErrorCode.BAD_USER_INPUT])
             return unreadable_request(request, error)
+        except PersistedQueryNotFound:
+            self._count_errors(request, [GraphQLCode.PERSISTED_QUERY_NOT_FOUND])
+            return persisted_query_not_found(request)
         finally:
             scope: RequestScope | None = getattr(request.state, "scope", None)
             if scope is not None:
@@ -95,8 +128,15 @@ class GraphQLApp(GraphQL[Context, None]):
     async def execute_single(  # type: ignore[override]
         self, request: Request, context: Context, **arguments: Any
     ) -> ExecutionResult:
-        """Refuse a request whose bearer token is bad before anything runs (RFC 6750)."""
-        refused = await context.scope.refused_bearer()
+        """Refuse a request whose bearer token is bad before anything runs (RFC 6750), or that
+        cannot be authenticated because the database is unreachable (SERVICE_UNAVAILABLE)."""
+        refused: DomainError | None
+        try:
+            refused = await context.scope.refused_bearer()
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            refused = ServiceUnavailable()
         if refused is not None:
             return PreExecutionError(data=None, errors=[GraphQLError("", original_error=refused)])
         try:
@@ -111,8 +151,15 @@ class GraphQLApp(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """orjson, which refuses what could not be written back or would exhaust the stack:
         lone surrogates (json.loads keeps them, and the answer that echoes them fails to
-        encode) and nesting past 1024 levels (json.loads recurses into a RecursionError)."""
-        return orjson.loads(data)
+        encode) and nesting past 1024 levels (json.loads recurses into a RecursionError).
+
+        A request body (bytes; the `variables` and `extensions` of a GET arrive as str) must be
+        an object, or a list for a batch: Strawberry reads any other JSON value as an object
+        and fails with a 500."""
+        decoded = orjson.loads(data)
+        if isinstance(data, bytes) and not isinstance(decoded, dict | list):
+            raise HTTPException(400, 'The request body must be a JSON object: {"query": "..."}.')
+        return decoded
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -62,11 +62,11 @@ async def token(scope: RequestScope, *, body: TokenForm) -> Response:
 
 
 def _cookie(settings: Settings) -> dict[str, Any]:
-    """Where the auth cookie lives: HttpOnly, SameSite=Lax, the whole site, Secure if set."""
+    """Where the auth cookie lives: HttpOnly, SameSite=Lax, the whole site, Secure in production."""
     return {
         "key": settings.auth_cookie_name,
         "path": "/",
         "httponly": True,
         "samesite": "lax",
-        "secure": settings.auth_cookie_secure,
+        "secure": settings.cookie_secure,
     }

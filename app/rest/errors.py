@@ -36,6 +36,9 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
 # The domain's field names that the REST shim's clients know by other names.
 FIELD_NAMES = {"page_size": "limit", "expires_at": "expiration"}
 _SECRET_FIELDS = {"password", "refresh_token", "client_secret"}
+# Seconds a client is told to wait while the database is unreachable: about what a restart
+# or a failover takes, and long enough that retrying clients do not pile onto it.
+UNAVAILABLE_RETRY_AFTER = 5
 
 
 class InvalidRequest(Exception):
@@ -85,6 +88,8 @@ def error_response(error: Exception, *, operation: str) -> tuple[JSONResponse, E
     headers = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, ServiceUnavailable):
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     field = FIELD_NAMES.get(error.field, error.field) if error.field else None

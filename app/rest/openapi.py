@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic.json_schema import models_json_schema
 
 from app.rest.models import ErrorRead, ValidationErrorRead
+from app.rest.operation import FORM_MEDIA_TYPES, JSON_MEDIA_TYPES
 from app.rest.table import OPERATIONS
 from app.settings import Settings
 
@@ -23,13 +24,13 @@ if TYPE_CHECKING:
     Refs = dict[type[Any], dict[str, Any]]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-FORM = "application/x-www-form-urlencoded"
 # Any operation may be rate limited, and any needs the database.
 COMMON_ERRORS = (429, 503)
 SECURITY: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}, {"APIKeyCookie": []}]
 HEADERS = {
     401: {"WWW-Authenticate": "`Bearer`: send a valid access token."},
     429: {"Retry-After": "Seconds to wait before trying again."},
+    503: {"Retry-After": "Seconds to wait before trying again."},
 }
 TAGS = [
     {"name": "auth", "description": "Registration and sign-in (cookie, or OAuth2 bearer tokens)."},
@@ -114,10 +115,10 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
     if parameters:
         document["parameters"] = parameters
     if operation.body is not None:
-        media = "application/json" if operation.body_format == "json" else FORM
+        media = JSON_MEDIA_TYPES if operation.body_format == "json" else FORM_MEDIA_TYPES
         document["requestBody"] = {
             "required": True,
-            "content": {media: {"schema": refs[operation.body]}},
+            "content": {media_type: {"schema": refs[operation.body]} for media_type in media},
         }
     document["responses"] = _responses(operation, refs)
     if operation.secured:
@@ -170,6 +171,8 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
     statuses = set(operation.errors) | set(COMMON_ERRORS)
     if operation.path_params or operation.query or operation.body:
         statuses.add(422)
+    if operation.body:
+        statuses.add(415)  # a body not declared as one of its media types
     for status in sorted(statuses):
         schema = refs[ValidationErrorRead if status == 422 else ErrorRead]
         response: dict[str, Any] = {

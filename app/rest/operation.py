@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
     Handler = Callable[..., Awaitable[BaseModel | Response | None]]
 
+# What a body must be declared as (415 otherwise), as the OpenAPI document lists them.
+JSON_MEDIA_TYPES = ("application/json",)
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:
@@ -146,22 +150,46 @@ def _without_convertors(path: str) -> str:
 
 
 async def _json_bytes(request: Request) -> bytes:
-    """The body, if it is declared JSON or not declared at all (pydantic parses it)."""
-    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        raise InvalidRequest([_body_issue("json_type", "The body must be JSON.")])
+    """The body, if it is declared JSON (pydantic parses it)."""
+    _require_media_type(request, JSON_MEDIA_TYPES)
     return await request.body()
 
 
+def _require_media_type(request: Request, accepted: tuple[str, ...]) -> None:
+    """415 unless the body is declared as one of `accepted`; a body declared as nothing too."""
+    declared = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if declared not in accepted:
+        raise HTTPException(415, f"The body must be sent as {' or '.join(accepted)}.")
+
+
 async def _form_fields(request: Request) -> dict[str, Any]:
-    """The fields of a urlencoded or multipart form; the last wins when a name repeats."""
+    """The fields of a urlencoded or multipart form; the last wins when a name repeats.
+
+    A multipart form decodes with the charset its client names, and some charsets (utf-7,
+    unicode_escape) make lone surrogates, which no UTF-8 consumer (argon2, SHA-256) takes.
+    """
+    _require_media_type(request, FORM_MEDIA_TYPES)
     try:
         async with request.form() as form:
-            return dict(form)
+            fields = dict(form)
     except HTTPException as error:
         if error.status_code != 400:
             raise
         raise InvalidRequest([_body_issue("form_invalid", error.detail)]) from None
+    if not all(_is_text(name) and _is_text(value) for name, value in fields.items()):
+        raise InvalidRequest([_body_issue("string_unicode", "The form holds invalid text.")])
+    return fields
+
+
+def _is_text(value: object) -> bool:
+    """False for a string that UTF-8 cannot encode (one with lone surrogates)."""
+    if not isinstance(value, str):
+        return True  # an uploaded file: the model refuses it where it expects a string
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _body_issue(kind: str, message: str) -> dict[str, Any]:

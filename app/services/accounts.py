@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from app.cache import CodeCache
     from app.domain.codes import Code
     from app.models import Profile
     from app.security import PasswordHasher
@@ -69,14 +68,12 @@ class Accounts:
         *,
         hasher: PasswordHasher,
         codes: Codes,
-        code_cache: CodeCache,
         unknown_user_hash: str,
         email_checker: EmailChecker | None = None,
         enrichment: EnrichmentSubmitter | None = None,
     ) -> None:
         self._hasher = hasher
         self._codes = codes
-        self._code_cache = code_cache
         # A real hash to verify against when the email is unknown, so timing reveals nothing.
         self._unknown_user_hash = unknown_user_hash
         self._email_checker = email_checker
@@ -179,7 +176,8 @@ class Accounts:
             await user_repo.increment_referral_count(session, user_id=code.owner_id)
 
     async def _after_registration(self, user: User) -> None:
+        """Queue the enrichment. (No cache entry needs forgetting: a lookup of the address
+        before it was registered found no code, and a new account has none.)"""
         assert user.id is not None
-        await self._code_cache.invalidate(email=user.email)
         if self._enrichment is not None:
             self._enrichment.submit(user_id=user.id, email=user.email)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from app.domain.clock import utcnow
 from app.errors import InactiveAccount, InvalidToken, TokenProblem
 from app.models import RefreshToken
+from app.repositories import revocations as revocation_repo
 from app.repositories import tokens as token_repo
 from app.repositories import users as user_repo
 from app.security import hash_refresh_token, new_refresh_token
@@ -90,23 +91,24 @@ class Sessions:
 
     async def viewer(self, uow: UnitOfWork, *, access_token: str) -> User:
         """The active user an access token belongs to; UNAUTHENTICATED if it is bad or revoked."""
-        claims = await self._live_claims(access_token)
+        claims = self._unrevoked_here(access_token)
         async with uow.read() as session:
-            return await self._active_user(session, user_id=claims.user_id)
+            return await self._token_user(session, claims)
 
     async def sign_out(
         self, uow: UnitOfWork, *, access_token: str, refresh_token: str | None = None
     ) -> None:
         """Revoke a valid access token (UNAUTHENTICATED otherwise) and the refresh token's
-        family, when it is the same user's."""
-        claims = await self._live_claims(access_token)
-        async with uow.read() as session:
-            await self._active_user(session, user_id=claims.user_id)
-        await self._revocations.revoke(token_id=claims.token_id, expires_at=claims.expires_at)
-        if refresh_token is None:
-            return
+        family, when it is the same user's; durable (committed) when this returns."""
+        claims = self._unrevoked_here(access_token)
         async with uow.write() as transaction:
             session = transaction.session
+            await self._token_user(session, claims)
+            await self._revocations.revoke(
+                transaction, token_id=claims.token_id, expires_at=claims.expires_at
+            )
+            if refresh_token is None:
+                return
             known = await token_repo.get_by_hash(
                 session, token_hash=hash_refresh_token(refresh_token)
             )
@@ -136,22 +138,38 @@ class Sessions:
             user=user,
         )
 
-    async def _live_claims(self, access_token: str) -> AccessClaims:
-        """The token's claims, if it is well signed, unexpired and not revoked."""
+    def _unrevoked_here(self, access_token: str) -> AccessClaims:
+        """The token's claims, if it is well signed, unexpired and not revoked by this process
+        (the first check, made without I/O; `_token_user` asks the database)."""
         claims = self._tokens.decode(access_token)
-        if await self._revocations.is_revoked(claims.token_id):
+        if self._revocations.revoked_here(claims.token_id):
             raise InvalidToken(TokenProblem.REVOKED)
         return claims
 
     @staticmethod
+    async def _token_user(session: AsyncSession, claims: AccessClaims) -> User:
+        """The token's active user, loaded in the query that says whether any instance revoked
+        the token: UNAUTHENTICATED if revoked or gone, FORBIDDEN if deactivated."""
+        user, revoked = await revocation_repo.user_and_revocation(
+            session, user_id=claims.user_id, token_id=claims.token_id
+        )
+        if revoked:
+            raise InvalidToken(TokenProblem.REVOKED)
+        return _active(user)
+
+    @staticmethod
     async def _active_user(session: AsyncSession, *, user_id: int) -> User:
-        """The token's user: UNAUTHENTICATED if gone, FORBIDDEN if deactivated."""
-        user = await user_repo.get(session, user_id=user_id)
-        if user is None:
-            raise InvalidToken
-        if not user.is_active:
-            raise InactiveAccount
-        return user
+        """The user of a refresh token: UNAUTHENTICATED if gone, FORBIDDEN if deactivated."""
+        return _active(await user_repo.get(session, user_id=user_id))
+
+
+def _active(user: User | None) -> User:
+    """A token's user, if it still exists (else UNAUTHENTICATED) and is active (else FORBIDDEN)."""
+    if user is None:
+        raise InvalidToken
+    if not user.is_active:
+        raise InactiveAccount
+    return user
 
 
 def _refresh_problem(token: RefreshToken | None, *, now: datetime) -> TokenProblem:

@@ -97,9 +97,11 @@ class RequestScope:
         """The client's address (uvicorn has applied trusted X-Forwarded-For)."""
         return self.connection.client.host if self.connection.client else None
 
-    async def count_attempt(self, action: Action, *, account: str | None = None) -> None:
-        """Count one attempt of this client (each alias is one); RATE_LIMITED when over."""
-        await self.runtime.limiter.hit(action, client=self.client, account=account)
+    async def count_attempt(
+        self, action: Action, *, account: str | None = None, cost: int = 1
+    ) -> None:
+        """Count an attempt of this client (each alias is one); RATE_LIMITED when over."""
+        await self.runtime.limiter.hit(action, client=self.client, account=account, cost=cost)
 
     async def _resolve_viewer(self) -> None:
         token = self.access_token

@@ -77,6 +77,21 @@ async def test_a_stopped_database_is_unavailable_fast_and_recovers_by_itself(
         assert (await api.login(user["email"]))["user"]["id"] == user["id"]
 
 
+async def test_a_signed_in_request_while_the_database_is_down_is_unavailable(
+    postgres_cluster: PrivatePostgres, postgres_url: str, app_on: Any
+) -> None:
+    async with app_on(postgres_url, None) as api:
+        _, token = await api.signed_up()
+        await asyncio.to_thread(postgres_cluster.stop)
+
+        body = await api.post_graphql("{ me { id } }", token=token)
+        assert code_of(body) == "SERVICE_UNAVAILABLE"
+        response = await api.http.delete(
+            "/referrals/delete_code", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 503
+
+
 async def test_a_hung_database_is_unavailable_within_bounded_time(
     postgres_cluster: PrivatePostgres, postgres_url: str, app_on: Any
 ) -> None:

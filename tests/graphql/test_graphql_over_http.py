@@ -114,3 +114,35 @@ async def test_an_unreadable_body_is_400_as_json(api: Api) -> None:
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("body", [b"null", b"42", b'"{ __typename }"', b"true"])
+async def test_a_json_body_that_is_not_an_object_is_400(api: Api, body: bytes) -> None:
+    response = await api.http.post(
+        "/graphql",
+        content=body,
+        headers={"content-type": "application/json", "accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_null_variables_over_get_are_no_variables(api: Api) -> None:
+    response = await api.http.get(
+        "/graphql",
+        params={"query": "{ __typename }", "variables": "null", "extensions": "null"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert (response.status_code, response.json()) == (200, {"data": {"__typename": "Query"}})
+
+
+async def test_a_document_of_several_operations_needs_the_name_of_the_one_to_run(
+    api: Api,
+) -> None:
+    document = "query A { __typename } mutation B { logout }"
+    status, _, body = await post(api, {"query": document})
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    status, _, body = await post(api, {"query": document, "operationName": "A"})
+    assert (status, body) == (200, {"data": {"__typename": "Query"}})

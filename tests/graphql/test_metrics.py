@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from typing import TYPE_CHECKING
 
 from app.services.codes import Codes
@@ -14,6 +16,10 @@ if TYPE_CHECKING:
 ERRORS = "referrals_errors_total"
 CACHE = "referrals_code_cache_lookups_total"
 CLIENT_WORDS = "ClientChosenName"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def test_an_operation_counts_by_type_and_root_field_not_its_name_or_aliases(
@@ -127,3 +133,22 @@ async def test_one_document_counts_each_operation_it_runs_under_its_own_root_fie
     changed = (await scrape(api.http)).minus(before)
     assert changed.requests("graphql", "query me") == 2
     assert changed.requests("graphql", "query codeByEmail") == 1
+
+
+async def test_persisted_queries_count_under_their_root_field_once_known(api: Api) -> None:
+    name = f"Lookup{uuid.uuid4().hex}"  # a query no earlier test made known
+    query = f"query {name}($e: String!) {{ codeByEmail(email: $e) {{ code }} }}"
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}}
+    variables = {"e": unique_email()}
+    before = await scrape(api.http)
+    unknown = await api.http.post("/graphql", json={"extensions": extensions})
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    for body in (
+        {"query": query, "variables": variables, "extensions": extensions},
+        {"variables": variables, "extensions": extensions},
+    ):
+        assert "errors" not in (await api.http.post("/graphql", json=body)).json()
+    changed = (await scrape(api.http)).minus(before)
+    assert changed.requests("graphql", "<unknown>", "client_error") == 1
+    assert changed.value(ERRORS, transport="graphql", code="PERSISTED_QUERY_NOT_FOUND") == 1
+    assert changed.requests("graphql", "query codeByEmail") == 2

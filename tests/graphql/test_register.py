@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from app.cache.codes import email_key
 from tests.api import REGISTER, Api, expire_code, unique_email
 
 
@@ -125,3 +126,10 @@ async def register_error(api: Api, *, referral_code: str) -> str:
     """The error code a new registration with this referral code gets."""
     variables = {"email": unique_email(), "password": "long enough", "referralCode": referral_code}
     return await api.error_code(REGISTER, {"input": variables})
+
+
+async def test_a_registration_leaves_nothing_in_the_cache(api: Api) -> None:
+    """Sign-ups must not grow the cache store: a new account has no code to forget."""
+    user = await api.register()
+    store = api.app.state.runtime.cache
+    assert await store.get(email_key(user["email"])) is None

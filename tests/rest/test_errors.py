@@ -216,3 +216,26 @@ async def test_a_refresh_token_used_twice_is_401(api: Api) -> None:
     form = {"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]}
     assert (await api.http.post("/auth/token", data=form)).status_code == 200
     assert detail(await api.http.post("/auth/token", data=form), 401)
+
+
+async def test_a_503_says_when_to_retry(backend: dict[str, Any]) -> None:
+    unreachable = (
+        f"sqlite+aiosqlite:///{backend['data_dir']}/no/such/folder/referrals.db"
+        if backend["name"] == "embedded"
+        else "postgresql+asyncpg://postgres@127.0.0.1:9/referrals"
+    )
+    settings = make_settings(backend, database_url=unreachable, db_timeout=1.0)
+    async with running(create_app(settings)) as app, Api.connect(app) as down:
+        answers = [
+            await down.http.get("/referrals/by_id/1"),
+            await down.http.get(f"/referrals/code_by_email/{unique_email()}"),
+            await down.http.post(
+                "/auth/register/", json={"email": unique_email(), "password": "long enough"}
+            ),
+            await down.http.post(
+                "/auth/token", data={"grant_type": "refresh_token", "refresh_token": "any"}
+            ),
+        ]
+    for response in answers:
+        assert detail(response, 503)
+        assert 1 <= int(response.headers["retry-after"]) <= 30

@@ -35,15 +35,49 @@ async def test_json_that_is_not_an_object_is_422(api: Api, body: bytes) -> None:
     assert issues(response)[0]["loc"] == ["body"]
 
 
-async def test_a_body_declared_as_something_else_than_json_is_422(api: Api) -> None:
+JSON_BODY = b'{"email": "a@example.com", "password": "long enough", "expiration": "2030-01-01"}'
+
+
+@pytest.mark.parametrize("path", ["/auth/register/", "/referrals/create_code"])
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "application/merge-patch+json"],
+)
+async def test_a_json_endpoint_refuses_a_body_not_declared_as_json_with_415(
+    api: Api, path: str, content_type: str | None
+) -> None:
+    _, auth = await signed_up(api)
+    headers = auth | ({"Content-Type": content_type} if content_type else {})
+    response = await api.http.post(path, content=JSON_BODY, headers=headers)
+    assert response.status_code == 415, response.text
+    assert response.json() == {"detail": "The body must be sent as application/json."}
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/token"])
+@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
+async def test_a_form_endpoint_refuses_a_body_not_declared_as_a_form_with_415(
+    api: Api, path: str, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
     response = await api.http.post(
-        "/auth/register/",
-        content=b'{"email": "a@example.com", "password": "long enough"}',
-        headers={"Content-Type": "text/plain"},
+        path, content=b"grant_type=password&username=a@example.com&password=x", headers=headers
     )
-    assert issues(response) == [
-        {"type": "json_type", "loc": ["body"], "msg": "The body must be JSON."}
-    ]
+    assert response.status_code == 415, response.text
+    assert response.json() == {
+        "detail": "The body must be sent as application/x-www-form-urlencoded "
+        "or multipart/form-data."
+    }
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON"])
+async def test_json_declared_with_parameters_or_in_capitals_is_json(
+    api: Api, content_type: str
+) -> None:
+    body = b'{"email": "%s", "password": "long enough"}' % unique_email().encode()
+    response = await api.http.post(
+        "/auth/register/", content=body, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 200, response.text
 
 
 async def test_missing_and_mistyped_fields_are_listed_with_their_location(api: Api) -> None:
@@ -86,7 +120,7 @@ async def test_problems_in_path_query_and_body_come_in_one_answer(api: Api) -> N
 
 
 async def test_the_login_form_needs_username_and_password(api: Api) -> None:
-    response = await api.http.post("/auth/login", json={"username": "a", "password": "b"})
+    response = await api.http.post("/auth/login", data={"grant_type": "password"})
     assert [issue["loc"] for issue in issues(response)] == [
         ["body", "username"],
         ["body", "password"],

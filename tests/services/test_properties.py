@@ -9,14 +9,23 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from app.domain.accounts import MAX_EMAIL_LENGTH, normalize_email
+from app.domain.accounts import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    check_password,
+    normalize_email,
+)
 from app.domain.codes import GENERATED_CODE_ALPHABET, generate_code, normalize_code
-from app.domain.pages import MAX_ID, decode_cursor, encode_cursor
+from app.domain.pages import MAX_ID, decode_cursor, encode_cursor, parse_id
 from app.errors import BadUserInput
+from tests.strategies import odd_text
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 codes = st.text(alphabet=ALPHANUMERIC, min_size=4, max_size=24)
 blank = st.sampled_from(["", " ", "\t", "  \n"])
+# What clients send: hypothesis' text, and text with lone surrogates and NUL in it.
+client_text = st.text(max_size=300) | odd_text
 
 
 def normalized_or_none(email: str) -> str | None:
@@ -34,7 +43,7 @@ def test_a_valid_email_normalises_to_lower_case_within_the_limit(email: str) -> 
         assert len(normalized) <= MAX_EMAIL_LENGTH
 
 
-@given(st.emails() | st.text(max_size=300))
+@given(st.emails() | client_text)
 @example("İnfo@example.com")
 @example("ǅ@example.com")
 def test_email_normalisation_is_idempotent(email: str) -> None:
@@ -53,7 +62,9 @@ def test_email_case_and_surrounding_space_do_not_matter(
         assert normalize_email(email.swapcase()) == normalized
 
 
-@given(st.text(max_size=300))
+@given(client_text)
+@example("\ud800@example.com")
+@example("a\x00b@example.com")
 def test_anything_else_is_bad_input_never_a_crash(text: str) -> None:
     normalized = normalized_or_none(text)
     assert normalized is None or "@" in normalized
@@ -66,10 +77,12 @@ def test_a_code_of_letters_and_digits_normalises_to_upper_case(
     assert normalize_code(before + code + after) == code.upper()
 
 
-@given(st.text(max_size=40))
+@given(st.text(max_size=40) | odd_text)
 @example("ßab1")  # "SSAB1" once upper-cased
 @example("\u0131NTERNAL")  # dotless i upper-cases to an ASCII "I"
 @example("ﬀab1")  # the ligature upper-cases to "FF"
+@example("AB\x00CD")
+@example("AB\ud800CD")
 def test_a_code_is_accepted_only_if_it_is_4_to_24_ascii_letters_and_digits(text: str) -> None:
     stripped = text.strip()
     valid = 4 <= len(stripped) <= 24 and all(char in ALPHANUMERIC for char in stripped)
@@ -95,7 +108,8 @@ def test_a_cursor_decodes_to_the_id_it_encodes(referee_id: int) -> None:
     assert set(cursor) <= set(ALPHANUMERIC + "-_")
 
 
-@given(st.text(max_size=200))
+@given(client_text)
+@example("cmVmZXJyYWw6MQ\ud800")
 def test_a_cursor_we_did_not_issue_is_bad_input_or_a_valid_id(cursor: str) -> None:
     try:
         decoded = decode_cursor(cursor)
@@ -112,3 +126,28 @@ def test_a_cursor_past_any_id_is_bad_input(digits: str) -> None:
     forged = base64.urlsafe_b64encode(f"referral:{digits}".encode()).decode().rstrip("=")
     with pytest.raises(BadUserInput):
         decode_cursor(forged)
+
+
+@given(client_text)
+@example("\ud800" * MIN_PASSWORD_LENGTH)
+@example("\x00" * MIN_PASSWORD_LENGTH)
+def test_a_password_is_accepted_by_its_length_alone(password: str) -> None:
+    if MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        assert check_password(password) == password
+    else:
+        with pytest.raises(BadUserInput):
+            check_password(password)
+
+
+@given(client_text | st.integers())
+@example("1\ud800")
+@example("1\x00")
+@example(" 007 ")
+@example("\u0661")  # ARABIC-INDIC DIGIT ONE, which int() reads as 1
+def test_an_id_from_a_client_is_a_positive_whole_number_or_bad_input(raw: str | int) -> None:
+    try:
+        parsed = parse_id(raw)
+    except BadUserInput:
+        return
+    assert parsed >= 1
+    assert parsed == int(str(raw).strip())
