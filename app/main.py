@@ -33,6 +33,7 @@ from app.services import Services
 from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
+from app.services.events import EventLog
 from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
@@ -121,10 +122,12 @@ async def _wire(
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
-    codes = Codes(cache=code_cache, max_ttl_days=settings.code_max_ttl_days)
+    events = EventLog()
+    codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
     accounts = Accounts(
         hasher=hasher,
         codes=codes,
+        events=events,
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
@@ -143,7 +146,13 @@ async def _wire(
         tokens=tokens,
         limiter=limiter,
         metrics=metrics,
-        services=Services(accounts=accounts, sessions=sessions, codes=codes, referrals=Referrals()),
+        services=Services(
+            accounts=accounts,
+            sessions=sessions,
+            codes=codes,
+            referrals=Referrals(),
+            events=events,
+        ),
     )
 
 
