@@ -16,11 +16,13 @@ from app import health
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
+from app.domain.webhooks import UrlPolicy
 from app.errors import ErrorCode
 from app.graphql.error_codes import GraphQLCode
 from app.graphql.schema import build_schema
 from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
+from app.integrations.webhooks import WebhookSender
 from app.metrics import Metrics
 from app.metrics_endpoint import scrape
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
@@ -28,15 +30,17 @@ from app.periodic import PeriodicJob
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
-from app.security import PasswordHasher, TokenCodec
+from app.security import PasswordHasher, SecretBox, TokenCodec
 from app.services import Services
 from app.services.accounts import Accounts
 from app.services.codes import Codes
+from app.services.delivery import DeliveryRules, DeliveryWorker
 from app.services.enrichment import EnrichmentQueue
 from app.services.events import EventLog
 from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
+from app.services.webhooks import WebhookEndpoints
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
 
@@ -75,10 +79,30 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     pruning = PeriodicJob(
         revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
     )
+    policy = UrlPolicy.for_environment(
+        production=settings.is_production, allow_private=settings.webhook_allow_private
+    )
+    box = SecretBox(key=settings.signing_key, purpose=b"webhook endpoint secret")
+    webhooks = WebhookEndpoints(box=box, policy=policy)
+    events = EventLog(fan_out=webhooks.schedule)
+    sender = WebhookSender(policy=policy, timeout=settings.webhook_timeout)
+    delivery = DeliveryWorker(
+        database=database,
+        sender=sender,
+        box=box,
+        rules=DeliveryRules(
+            schedule=settings.webhook_retry_schedule,
+            lease=settings.webhook_lease,
+            disable_after=settings.webhook_disable_after,
+        ),
+        metrics=metrics,
+    )
+    events.subscribe(delivery.notice)
     try:
         if enrichment is not None:
             await enrichment.start()
         await pruning.start()
+        await delivery.start()
         yield await _wire(
             settings,
             database=database,
@@ -89,8 +113,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             http=http,
             enrichment=enrichment,
             revocations=revocations,
+            events=events,
+            webhooks=webhooks,
         )
     finally:
+        await delivery.stop()
+        await sender.close()
         await pruning.stop()
         if enrichment is not None:
             await enrichment.stop()
@@ -113,6 +141,8 @@ async def _wire(
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
     revocations: RevocationList,
+    events: EventLog,
+    webhooks: WebhookEndpoints,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
@@ -122,7 +152,6 @@ async def _wire(
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
-    events = EventLog()
     codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
     accounts = Accounts(
         hasher=hasher,
@@ -152,6 +181,7 @@ async def _wire(
             codes=codes,
             referrals=Referrals(),
             events=events,
+            webhooks=webhooks,
         ),
     )
 

@@ -10,6 +10,7 @@ from app.domain.pages import parse_id
 from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Strawberry
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.graphql.types import ReferralCode, ReferralConnection, User
+from app.graphql.webhooks import WebhookEndpoint
 
 
 @strawberry.type(description="What anyone may read; `me` needs a signed-in user.")
@@ -48,3 +49,14 @@ class Query:
             scope.uow, user_id=parse_id(id), size=first, after=after
         )
         return await ReferralConnection.of(page, info)
+
+    @strawberry.field(
+        description="Every webhook endpoint, oldest first: superusers only (FORBIDDEN for "
+        "others, UNAUTHENTICATED without a token)."
+    )
+    async def webhook_endpoints(self, info: strawberry.Info[Context]) -> list[WebhookEndpoint]:
+        scope = info.context.scope
+        endpoints = await scope.services.webhooks.endpoints(
+            scope.uow, viewer=await scope.require_viewer()
+        )
+        return [WebhookEndpoint.of(endpoint) for endpoint in endpoints]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from app.services.events import EventLog
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
+    from app.services.webhooks import WebhookEndpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +29,4 @@ class Services:
     codes: Codes
     referrals: Referrals
     events: EventLog
+    webhooks: WebhookEndpoints
