@@ -113,11 +113,11 @@ async def deliveries_of(api: Api, token: str, endpoint_id: str) -> list[dict[str
 
 
 async def until_settled(
-    api: Api, token: str, endpoint_id: str, count: int, timeout: float = 15.0
+    api: Api, token: str, endpoint_id: str, count: int, within: float = 15.0
 ) -> list[dict[str, Any]]:
     """The endpoint's deliveries once `count` of them are no longer PENDING."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         deliveries = await deliveries_of(api, token, endpoint_id)
         settled = [node for node in deliveries if node["status"] != "PENDING"]

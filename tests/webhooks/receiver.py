@@ -8,6 +8,7 @@ to play an endpoint that is down for a while.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -64,17 +65,17 @@ class Receiver:
             return [call for call in self._calls if path is None or call.path == path]
 
     async def wait_for(
-        self, count: int, path: str | None = None, timeout: float = 10.0
+        self, count: int, path: str | None = None, within: float = 10.0
     ) -> list[Call]:
-        """The calls once there are at least `count` (to `path`); fails after `timeout`."""
-        deadline = time.monotonic() + timeout
+        """The calls once there are at least `count` (to `path`); fails after `within` s."""
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             calls = self.calls(path)
             if len(calls) >= count:
                 return calls
             await asyncio.sleep(0.02)
         raise AssertionError(
-            f"{len(self.calls(path))} calls to {path} after {timeout} s, not {count}"
+            f"{len(self.calls(path))} calls to {path} after {within} s, not {count}"
         )
 
     def start(self) -> None:
@@ -93,7 +94,7 @@ class Receiver:
                     receiver._connections.discard(self.connection)
                 super().finish()
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 path = self.path
@@ -108,10 +109,8 @@ class Receiver:
                 reply = receiver._next(path)
                 if reply.delay:
                     time.sleep(reply.delay)
-                try:
+                with contextlib.suppress(OSError):  # the caller went away (a timeout)
                     self._answer(reply)
-                except OSError:
-                    pass  # the caller went away (a timeout, a closed stream)
 
             def _answer(self, reply: Reply) -> None:
                 self.send_response(reply.status)
@@ -130,7 +129,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -149,10 +148,8 @@ class Receiver:
         with self._lock:
             open_connections = list(self._connections)
         for connection in open_connections:  # kept-alive ones too: down is down
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None

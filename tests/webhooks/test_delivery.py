@@ -145,7 +145,7 @@ async def test_retry_after_is_honoured_within_the_schedule(
         token = await superuser_token(api)
         created = await create_endpoint(api, token, receiver.url("/busy"), ["user.registered"])
         await api.register()
-        first, second, third = await receiver.wait_for(3, "/busy", timeout=15)
+        first, second, third = await receiver.wait_for(3, "/busy", within=15)
         (delivery,) = await until_settled(api, token, created["endpoint"]["id"], 1)
     # 1 s asked for instead of the schedule's 0.05; 3600 asked for, the schedule's longest (2).
     assert 0.9 <= second.at - first.at < 1.9
@@ -198,7 +198,7 @@ async def test_an_endpoint_receives_only_the_types_it_takes(
         token = await superuser_token(api)
         codes = await create_endpoint(api, token, receiver.url("/codes"), ["code.created"])
         everything = await create_endpoint(api, token, receiver.url("/all"))
-        owner, owner_token = await api.signed_up()
+        _owner, owner_token = await api.signed_up()
         code = (await api.create_code(owner_token))["code"]
         await api.register(code=code)
         await until_settled(api, token, everything["endpoint"]["id"], 4)
