@@ -194,9 +194,10 @@ class WebhookSender:
                 return await self._post(url, body, headers)
         except TimeoutError:
             return AttemptResult(status=None, problem="timed out")
-        except ForbiddenAddress:
-            return AttemptResult(status=None, problem="refused address")
         except httpx.HTTPError as error:
+            # httpx wraps what the network backend raised: the cause tells a refusal apart.
+            if isinstance(error.__cause__, ForbiddenAddress):
+                return AttemptResult(status=None, problem="refused address")
             return AttemptResult(status=None, problem=type(error).__name__)
         finally:
             logger.debug("webhook attempt took %.3f s", time.monotonic() - started)
