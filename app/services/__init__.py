@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from app.services.accounts import Accounts
     from app.services.codes import Codes
     from app.services.events import EventLog
+    from app.services.live import ReferralFeed
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
 
@@ -28,3 +29,4 @@ class Services:
     codes: Codes
     referrals: Referrals
     events: EventLog
+    feed: ReferralFeed
