@@ -33,6 +33,7 @@ from bench import (
     service,
     soak,
     targets,
+    webhooks,
 )
 from bench.procs import Children
 from bench.wrk import ensure_wrk
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from bench.service import Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The webhook-delivery backlog: events, and how long its delivery may take.
+WEBHOOK_EVENTS = 5000
+WEBHOOK_EVENTS_QUICK = 200
+WEBHOOK_WITHIN = 120.0
 
 
 def _stop_on_term() -> None:
@@ -154,7 +159,13 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
             _write_json(args, meta | {"soak": result, "targets": verdicts}, db.kind, "soak")
             return 0 if result["met"] else 1
         summaries = _scenarios(
-            args, children, servers, catalogue, workdir, has_redis=redis_url is not None
+            args,
+            children,
+            servers,
+            catalogue,
+            workdir,
+            has_redis=redis_url is not None,
+            database_url=db.url,
         )
     verdicts = _report(args, meta, summaries, catalogue, limit)
     runs = {"summaries": {name: dataclasses.asdict(s) for name, s in summaries.items()}}
@@ -230,6 +241,7 @@ def _scenarios(
     workdir: Path,
     *,
     has_redis: bool,
+    database_url: str,
 ) -> dict[str, report.Summary]:
     settings = runner.LoadSettings(
         duration=args.duration,
@@ -253,13 +265,21 @@ def _scenarios(
             if name in absent:
                 continue
             scenario = catalogue[name]
-            measurement = runner.run(
-                scenario,
-                servers[scenario.server],
-                children=children,
-                settings=settings,
-                workdir=workdir,
-            )
+            if scenario.driver == "webhooks":
+                measurement = webhooks.measure(
+                    servers[scenario.server],
+                    database_url=database_url,
+                    events=WEBHOOK_EVENTS_QUICK if args.quick else WEBHOOK_EVENTS,
+                    within=WEBHOOK_WITHIN,
+                )
+            else:
+                measurement = runner.run(
+                    scenario,
+                    servers[scenario.server],
+                    children=children,
+                    settings=settings,
+                    workdir=workdir,
+                )
             measurements[name].append(measurement)
             _RUNS.append({"repeat": repeat} | dataclasses.asdict(measurement))
             print(

@@ -33,6 +33,8 @@ class Scenario:
     beside: Request | None = None  # a load that runs on the app at the same time
     hashes: str | None = None  # "verify" or "hash": bounded by argon2id, compared with its limit
     needs_redis: bool = False  # not run, by design, on the embedded backend
+    # Measured by a driver of its own instead of wrk (`request` is then only the probe).
+    driver: str | None = None
 
 
 def _graphql_body(query: str, variables: dict[str, object]) -> str:
@@ -205,6 +207,13 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
             REPLACED_CODE,
             beside=login_graphql,
         ),
+        Scenario(
+            "webhook-delivery",
+            "a backlog of events in the outbox delivered, signed, to a local receiver (events/s)",
+            "app",
+            Request("GET", "/health/live"),
+            driver="webhooks",
+        ),
     ]
     return {scenario.name: scenario for scenario in scenarios}
 
@@ -224,4 +233,5 @@ NAMES = [
     "register",
     "register-rest",
     "code-under-login",
+    "webhook-delivery",
 ]

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 ATTEMPT_TIMEOUT = 10.0
 MAX_ANSWER_BYTES = 4096
-MAX_CONNECTIONS = 100
+MAX_CONNECTIONS = 16  # as many as the delivery worker has attempts in flight
 USER_AGENT = "referral-service-webhooks/1"
 
 

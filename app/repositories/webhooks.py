@@ -34,6 +34,7 @@ class ClaimedDelivery:
     data: dict[str, Any]
     attempts: int  # counting the one now claimed
     due_at: datetime
+    endpoint_failures: int  # the endpoint's FAILED deliveries in a row, when claimed
 
 
 def _live() -> Any:
@@ -148,6 +149,7 @@ async def claim_due(
             data=event.data,
             attempts=delivery.attempts,
             due_at=delivery.next_attempt_at or now,
+            endpoint_failures=endpoint.failures_in_a_row,
         )
         for delivery, endpoint, event in details
     ]
@@ -164,14 +166,15 @@ async def succeed(session: AsyncSession, *, claimed: ClaimedDelivery, status: in
         next_attempt_at=None,
     ):
         return False
-    await session.exec(
-        update(WebhookEndpoint)
-        .where(
-            col(WebhookEndpoint.id) == claimed.endpoint_id,
-            col(WebhookEndpoint.failures_in_a_row) > 0,
+    if claimed.endpoint_failures:  # known at the claim: most successes write nothing more
+        await session.exec(
+            update(WebhookEndpoint)
+            .where(
+                col(WebhookEndpoint.id) == claimed.endpoint_id,
+                col(WebhookEndpoint.failures_in_a_row) > 0,
+            )
+            .values(failures_in_a_row=0)
         )
-        .values(failures_in_a_row=0)
-    )
     return True
 
 

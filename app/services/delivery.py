@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from app.domain.clock import utcnow
@@ -33,8 +33,14 @@ if TYPE_CHECKING:
     from app.metrics import DeliveryOutcome, Metrics
     from app.repositories.webhooks import ClaimedDelivery
     from app.security import SecretBox
+    from app.uow import Transaction
+
+    # A finished attempt on its way to the database, and where to say how that went.
+    _Finished = tuple[ClaimedDelivery, AttemptResult, asyncio.Future[DeliveryOutcome | None]]
 
 logger = logging.getLogger(__name__)
+
+RECORD_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,7 @@ class DeliveryWorker:
         box: SecretBox,
         rules: DeliveryRules,
         metrics: Metrics | None = None,
-        concurrency: int = 32,
+        concurrency: int = 16,
         poll_interval: float = 1.0,
         clock: Clock = utcnow,
     ) -> None:
@@ -75,6 +81,9 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._attempts: dict[asyncio.Task[None], ClaimedDelivery] = {}
         self._timers: set[asyncio.TimerHandle] = set()
+        self._results: asyncio.Queue[_Finished] = asyncio.Queue()
+        self._recorder_task: asyncio.Task[None] | None = None
+        self._secrets: dict[str, str] = {}
 
     async def notice(self, event: Event) -> None:
         """An EventLog listener: events were committed, deliveries may be due now."""
@@ -86,6 +95,7 @@ class DeliveryWorker:
     async def start(self) -> None:
         self._stopping = False
         self._loop_task = asyncio.create_task(self._run(), name="webhook-delivery")
+        self._recorder_task = asyncio.create_task(self._recorder(), name="webhook-results")
 
     async def stop(self) -> None:
         """Stop claiming, cancel the attempts in flight and give their claims back, so that
@@ -97,11 +107,13 @@ class DeliveryWorker:
             timer.cancel()
         self._timers.clear()
         interrupted = list(self._attempts.values())
-        tasks = [task for task in (self._loop_task, *self._attempts) if task is not None]
+        loops = (self._loop_task, self._recorder_task)
+        tasks = [task for task in (*loops, *self._attempts) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._loop_task = None
+        self._loop_task = self._recorder_task = None
+        self._results = asyncio.Queue()
         if interrupted:
             try:
                 async with (
@@ -153,56 +165,96 @@ class DeliveryWorker:
             occurred_at=delivery.occurred_at,
             data=delivery.data,
         )
-        try:
-            secret = self._box.open(delivery.secret_sealed)
-        except ValueError:
-            # SECRET_KEY changed since the endpoint was created: nothing can be signed for it.
-            logger.error("webhook endpoint %s: its secret cannot be opened", delivery.endpoint_id)
+        secret = self._secret(delivery)
+        if secret is None:
             result = AttemptResult(status=None, problem="secret unreadable")
         else:
             result = await self._sender.send(delivery.url, secret=secret, event=event)
-        try:
-            outcome = await self._record(delivery, result)
-        except Exception as error:
-            # The database: the lease runs out and the attempt is made again.
-            logger.warning(
-                "recording webhook delivery %s failed (%s)", delivery.id, type(error).__name__
-            )
-            return
+        # The result waits for the recorder, which writes many in one transaction.
+        recorded: asyncio.Future[DeliveryOutcome | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._results.put_nowait((delivery, result, recorded))
+        outcome = await recorded
         if outcome is not None and self._metrics is not None:
             lag = (started - delivery.due_at).total_seconds()
             self._metrics.delivery_finished(outcome, lag_seconds=lag)
 
-    async def _record(
-        self, delivery: ClaimedDelivery, result: AttemptResult
-    ) -> DeliveryOutcome | None:
-        """Write the attempt's result; the metric outcome, or None when the claim was lost."""
-        now = self._clock()
-        async with unit_of_work(self._database, writes=True) as work, work.write() as transaction:
-            session = transaction.session
-            if result.delivered:
-                assert result.status is not None
-                kept = await webhook_repo.succeed(session, claimed=delivery, status=result.status)
-                return "delivered" if kept else None
-            hint = parse_retry_after(result.retry_after, now=now)
-            delay = retry_delay(self._rules.schedule, attempts=delivery.attempts, retry_after=hint)
-            if delay is not None:
-                kept = await webhook_repo.retry_later(
-                    session,
-                    claimed=delivery,
-                    response_status=result.status,
-                    next_attempt_at=now + timedelta(seconds=delay),
+    def _secret(self, delivery: ClaimedDelivery) -> str | None:
+        """The endpoint's secret, opened once per sealed value."""
+        secret = self._secrets.get(delivery.secret_sealed)
+        if secret is None:
+            try:
+                secret = self._box.open(delivery.secret_sealed)
+            except ValueError:
+                # SECRET_KEY changed since the endpoint was created: nothing can be signed.
+                logger.error(
+                    "webhook endpoint %s: its secret cannot be opened", delivery.endpoint_id
                 )
-                if kept:
-                    transaction.after_commit(lambda: self._wake_in(delay))
-                return "retrying" if kept else None
-            kept, disabled = await webhook_repo.give_up(
+                return None
+            self._secrets[delivery.secret_sealed] = secret
+        return secret
+
+    async def _recorder(self) -> None:
+        """Write the results of finished attempts, as many as are waiting, a transaction at a
+        time; a batch that cannot be written is lost (its leases run out: attempts again)."""
+        while True:
+            batch = [await self._results.get()]
+            while len(batch) < RECORD_BATCH and not self._results.empty():
+                batch.append(self._results.get_nowait())
+            try:
+                outcomes = await self._record(batch)
+            except Exception as error:
+                logger.warning(
+                    "recording %s webhook attempts failed (%s)", len(batch), type(error).__name__
+                )
+                outcomes = [None] * len(batch)
+            for (_, _, recorded), outcome in zip(batch, outcomes, strict=True):
+                if not recorded.done():
+                    recorded.set_result(outcome)
+
+    async def _record(self, batch: list[_Finished]) -> list[DeliveryOutcome | None]:
+        """Write the attempts' results; for each, the metric outcome, or None when its claim
+        was lost (another worker claimed the row after the lease ran out)."""
+        now = self._clock()
+        outcomes: list[DeliveryOutcome | None] = []
+        async with unit_of_work(self._database, writes=True) as work, work.write() as transaction:
+            for delivery, result, _ in batch:
+                outcomes.append(await self._record_one(transaction, delivery, result, now=now))
+        return outcomes
+
+    async def _record_one(
+        self,
+        transaction: Transaction,
+        delivery: ClaimedDelivery,
+        result: AttemptResult,
+        *,
+        now: datetime,
+    ) -> DeliveryOutcome | None:
+        session = transaction.session
+        if result.delivered:
+            assert result.status is not None
+            kept = await webhook_repo.succeed(session, claimed=delivery, status=result.status)
+            return "delivered" if kept else None
+        hint = parse_retry_after(result.retry_after, now=now)
+        delay = retry_delay(self._rules.schedule, attempts=delivery.attempts, retry_after=hint)
+        if delay is not None:
+            kept = await webhook_repo.retry_later(
                 session,
                 claimed=delivery,
                 response_status=result.status,
-                disable_after=self._rules.disable_after,
-                now=now,
+                next_attempt_at=now + timedelta(seconds=delay),
             )
+            if kept:
+                transaction.after_commit(lambda: self._wake_in(delay))
+            return "retrying" if kept else None
+        kept, disabled = await webhook_repo.give_up(
+            session,
+            claimed=delivery,
+            response_status=result.status,
+            disable_after=self._rules.disable_after,
+            now=now,
+        )
         if disabled:
             logger.warning(
                 "webhook endpoint %s disabled after %s failed deliveries in a row",

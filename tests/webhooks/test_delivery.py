@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 
 from app.models import EventRecord
 from tests.api import database
+from tests.metrics import scrape
 from tests.webhooks.conftest import (
     create_endpoint,
     deliveries_of,
@@ -104,9 +105,14 @@ async def test_failed_attempts_are_retried_with_the_same_webhook_id(
     async with hooks_app(webhook_retry_schedule=FAST) as api:
         token = await superuser_token(api)
         created = await create_endpoint(api, token, receiver.url("/flaky"), ["user.registered"])
+        before = await scrape(api.http)
         await api.register()
         calls = await receiver.wait_for(3, "/flaky")
         (delivery,) = await until_settled(api, token, created["endpoint"]["id"], 1)
+        counted = (await scrape(api.http)).minus(before)
+    assert counted.value("referrals_webhook_deliveries_total", outcome="retrying") == 2
+    assert counted.value("referrals_webhook_deliveries_total", outcome="delivered") == 1
+    assert counted.value("referrals_webhook_delivery_lag_seconds_count") == 3
     assert len({call.headers["webhook-id"] for call in calls}) == 1
     for call in calls:
         Webhook(created["secret"]).verify(call.body, call.headers)
