@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import TYPE_CHECKING
 
+import pytest
+
 from app.pubsub import RedisPubSub
-from tests.graphql_ws import GraphQLWS, served
+from tests.graphql_ws import GraphQLWS, ProtocolError, served
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,3 +96,45 @@ async def test_a_subscription_outlives_a_database_outage_in_its_checks(
             await asyncio.to_thread(postgres_cluster.start)
             await client.send({"type": "ping"})
             assert await client.control() == {"type": "pong"}
+
+
+async def test_subscriptions_hear_referrals_again_once_redis_is_back(
+    redis_server: PrivateRedis,
+    sqlite_url: str,
+    app_on: Callable[..., AbstractAsyncContextManager[Api]],
+) -> None:
+    """Two instances on one database and the private Redis: a referral made through A reaches
+    B's subscriber; with Redis down it cannot (the registration itself succeeds); once Redis is
+    back, B's subscriber hears the next one, on the subscription it held all along."""
+    async with (
+        app_on(sqlite_url, redis_server.url) as a,
+        app_on(sqlite_url, redis_server.url) as b,
+        served(b.app) as base,
+    ):
+        _, token = await a.signed_up()
+        code = (await a.create_code(token))["code"]
+        async with GraphQLWS.connect(base) as client:
+            await client.init_with_token(token)
+            operation = await client.subscribe()
+            await asyncio.sleep(0.3)
+            first = await a.register(code=code)
+            assert (await client.next_data(operation))["referralJoined"]["node"]["id"] == first[
+                "id"
+            ]
+
+            redis_server.stop()
+            await asyncio.sleep(1)
+            await a.register(code=code)  # told to nobody else: pub/sub keeps nothing
+            with pytest.raises(ProtocolError):
+                await client.next_data(operation, within=1)
+
+            redis_server.start()
+            joined: set[str] = set()
+            async with asyncio.timeout(RECONNECTED_WITHIN):
+                while True:  # B subscribes again after its backoff: the first ones may be lost
+                    joined.add((await a.register(code=code))["id"])
+                    with contextlib.suppress(ProtocolError):
+                        heard = await client.next_data(operation, within=1)
+                        break
+            assert heard["referralJoined"]["node"]["id"] in joined
+            assert client.close_code is None
