@@ -160,6 +160,8 @@ async def _wire(
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
+    feed = ReferralFeed(pubsub)
+    events.subscribe(feed.on_event)  # the referrers' subscriptions hear their new referrals
     codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
     accounts = Accounts(
         hasher=hasher,
@@ -190,7 +192,7 @@ async def _wire(
             referrals=Referrals(),
             events=events,
             webhooks=webhooks,
-            feed=ReferralFeed(pubsub),
+            feed=feed,
         ),
     )
 

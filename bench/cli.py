@@ -33,7 +33,6 @@ from bench import (
     service,
     soak,
     targets,
-    webhooks,
 )
 from bench.procs import Children
 from bench.wrk import ensure_wrk
@@ -44,10 +43,6 @@ if TYPE_CHECKING:
     from bench.service import Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
-# The webhook-delivery backlog: events, and how long its delivery may take.
-WEBHOOK_EVENTS = 5000
-WEBHOOK_EVENTS_QUICK = 200
-WEBHOOK_WITHIN = 120.0
 
 
 def _stop_on_term() -> None:
@@ -106,15 +101,17 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
         service.migrate(children, environment, workdir)
         meta = _meta(args, run_id=run_id, backend=backend, limit=limit)
 
-        def start(name: str, argv: list[str], probe_path: str) -> Server:
+        def start(
+            name: str, argv: list[str], probe_path: str, workers: int = args.workers
+        ) -> Server:
             return service.start_server(
                 children,
                 name=name,
-                argv=[sys.executable, "-m", *argv, "--workers", str(args.workers)],
+                argv=[sys.executable, "-m", *argv, "--workers", str(workers)],
                 environment=environment,
                 workdir=workdir,
                 probe_path=probe_path,
-                workers=args.workers,
+                workers=workers,
             )
 
         if args.redis_memory is not None:
@@ -140,8 +137,12 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
         )
         app_server = start("app", ["app", "serve"], "/health/live")
         owner = service.seed_owner(app_server.url, run_id=run_id)
-        catalogue = scenarios.build(owner, small, big, run_id=run_id)
+        catalogue = scenarios.build(
+            owner, small, big, run_id=run_id, quick=args.quick, database_url=db.url
+        )
         servers = {"app": app_server}
+        if args.soak is None and any(catalogue[name].server == "app-1" for name in args.names):
+            servers["app-1"] = start("app-1", ["app", "serve"], "/health/live", workers=1)
         if args.soak is None and "ceiling" in args.names:
             servers["ceiling"] = start("ceiling", ["bench.ceiling"], "/json")
         if args.soak is None and "redis-ceiling" in args.names and redis_url:
@@ -159,13 +160,7 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
             _write_json(args, meta | {"soak": result, "targets": verdicts}, db.kind, "soak")
             return 0 if result["met"] else 1
         summaries = _scenarios(
-            args,
-            children,
-            servers,
-            catalogue,
-            workdir,
-            has_redis=redis_url is not None,
-            database_url=db.url,
+            args, children, servers, catalogue, workdir, has_redis=redis_url is not None
         )
     verdicts = _report(args, meta, summaries, catalogue, limit)
     runs = {"summaries": {name: dataclasses.asdict(s) for name, s in summaries.items()}}
@@ -241,7 +236,6 @@ def _scenarios(
     workdir: Path,
     *,
     has_redis: bool,
-    database_url: str,
 ) -> dict[str, report.Summary]:
     settings = runner.LoadSettings(
         duration=args.duration,
@@ -265,13 +259,8 @@ def _scenarios(
             if name in absent:
                 continue
             scenario = catalogue[name]
-            if scenario.driver == "webhooks":
-                measurement = webhooks.measure(
-                    servers[scenario.server],
-                    database_url=database_url,
-                    events=WEBHOOK_EVENTS_QUICK if args.quick else WEBHOOK_EVENTS,
-                    within=WEBHOOK_WITHIN,
-                )
+            if scenario.drive is not None:
+                measurement = scenario.drive(servers[scenario.server])
             else:
                 measurement = runner.run(
                     scenario,
