@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RECORD_BATCH = 200
+RECORD_RETRY_FIRST = 0.25  # seconds before recording a batch again, doubling
+RECORD_RETRY_MAX = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,18 +199,31 @@ class DeliveryWorker:
 
     async def _recorder(self) -> None:
         """Write the results of finished attempts, as many as are waiting, a transaction at a
-        time; a batch that cannot be written is lost (its leases run out: attempts again)."""
+        time. While the database is away a batch is tried again, for up to half a lease: the
+        calls were made, and making them again is what recording spares. Past that the batch
+        is dropped (its leases run out: the attempts are made again)."""
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._results.get()]
             while len(batch) < RECORD_BATCH and not self._results.empty():
                 batch.append(self._results.get_nowait())
-            try:
-                outcomes = await self._record(batch)
-            except Exception as error:
-                logger.warning(
-                    "recording %s webhook attempts failed (%s)", len(batch), type(error).__name__
-                )
-                outcomes = [None] * len(batch)
+            give_up_at = loop.time() + self._rules.lease / 2
+            pause = RECORD_RETRY_FIRST
+            while True:
+                try:
+                    outcomes = await self._record(batch)
+                    break
+                except Exception as error:
+                    if loop.time() + pause > give_up_at:
+                        logger.warning(
+                            "recording %s webhook attempts failed (%s); they will be made again",
+                            len(batch),
+                            type(error).__name__,
+                        )
+                        outcomes = [None] * len(batch)
+                        break
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, RECORD_RETRY_MAX)
             for (_, _, recorded), outcome in zip(batch, outcomes, strict=True):
                 if not recorded.done():
                     recorded.set_result(outcome)
