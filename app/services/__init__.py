@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from app.services.accounts import Accounts
     from app.services.codes import Codes
+    from app.services.leaderboard import Leaderboard
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
+    from app.services.stats import Statistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +28,5 @@ class Services:
     sessions: Sessions
     codes: Codes
     referrals: Referrals
+    stats: Statistics
+    leaderboard: Leaderboard
