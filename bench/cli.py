@@ -135,7 +135,11 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
         )
         app_server = start("app", ["app", "serve"], "/health/live")
         owner = service.seed_owner(app_server.url, run_id=run_id)
-        catalogue = scenarios.build(owner, small, big, run_id=run_id)
+        tokens = {
+            referrer.id: service.sign_in(app_server.url, email=referrer.email)
+            for referrer in (small, big)
+        }
+        catalogue = scenarios.build(owner, small, big, run_id=run_id, tokens=tokens)
         servers = {"app": app_server}
         if args.soak is None and "ceiling" in args.names:
             servers["ceiling"] = start("ceiling", ["bench.ceiling"], "/json")

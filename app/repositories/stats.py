@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import func, literal, union_all
+from sqlalchemy import bindparam, func, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
@@ -14,7 +14,7 @@ from app.domain.stats import day_of
 from app.models import Referral, ReferralDaily, User
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
     from datetime import date
 
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,13 +37,78 @@ async def count_referral(session: AsyncSession, *, user_id: int, day: date) -> N
     await session.exec(statement)
 
 
-async def referral_counts(session: AsyncSession, *, user_ids: Iterable[int]) -> dict[int, int]:
-    """Each existing user's referrals in all (the account's counter)."""
-    ids = list(set(user_ids))
+def _days_sum(since: Any, until: Any) -> Any:
+    """The user's referrals on the days from `since` to `until`, from the rollup: one range of
+    its primary key (at most one row a day)."""
+    return (
+        sa.select(func.coalesce(func.sum(ReferralDaily.referrals), 0))
+        .where(
+            col(ReferralDaily.user_id) == col(User.id),
+            col(ReferralDaily.day) >= since,
+            col(ReferralDaily.day) <= until,
+        )
+        .scalar_subquery()
+    )
+
+
+def _joined_between(after: Any, before: Any) -> Any:
+    """The user's referrals that joined after `after` and before `before` (a window's partial
+    first day): one range of ix_referral_referrer_created, at most a day's referrals."""
+    return (
+        sa.select(func.count())
+        .where(
+            col(Referral.referrer_id) == col(User.id),
+            col(Referral.created_at) > after,
+            col(Referral.created_at) < before,
+        )
+        .scalar_subquery()
+    )
+
+
+# Built once: each read only binds its values. Rows of (user id, referrals in all, referrals
+# on the short and the long window's whole days, on their partial first days).
+_SUMMARIES = sa.select(
+    col(User.id),
+    col(User.referral_count),
+    _days_sum(bindparam("short_whole_from"), bindparam("today")),
+    _days_sum(bindparam("long_whole_from"), bindparam("today")),
+    _joined_between(bindparam("short_start"), bindparam("short_first_end")),
+    _joined_between(bindparam("long_start"), bindparam("long_first_end")),
+).where(col(User.id).in_(bindparam("user_ids", expanding=True)))
+
+
+async def window_counts(
+    session: AsyncSession, *, user_ids: Iterable[int], short: Window, long: Window
+) -> dict[int, tuple[int, int, int]]:
+    """Each existing user's referrals in all, in the `short` and in the `long` window, in one
+    statement of bounded range reads per user, whatever their referral counts."""
+    ids = sorted(set(user_ids))
     if not ids:
         return {}
-    result = await session.exec(select(User.id, User.referral_count).where(col(User.id).in_(ids)))
-    return {user_id: count for user_id, count in result.all() if user_id is not None}
+    params = {
+        "user_ids": ids,
+        "today": day_of(long.now),
+        "short_whole_from": short.whole_days_from,
+        "long_whole_from": long.whole_days_from,
+        "short_start": short.start,
+        "short_first_end": short.first_day_end,
+        "long_start": long.start,
+        "long_first_end": long.first_day_end,
+    }
+    rows: Any = await session.exec(_SUMMARIES, params=params)  # type: ignore[call-overload]
+    return {
+        user_id: (total, short_days + short_first, long_days + long_first)
+        for user_id, total, short_days, long_days, short_first, long_first in rows.all()
+    }
+
+
+_DAILY = sa.select(
+    col(ReferralDaily.user_id), col(ReferralDaily.day), col(ReferralDaily.referrals)
+).where(
+    col(ReferralDaily.user_id).in_(bindparam("user_ids", expanding=True)),
+    col(ReferralDaily.day) >= bindparam("since"),
+    col(ReferralDaily.day) <= bindparam("until"),
+)
 
 
 async def daily_counts(
@@ -51,45 +116,12 @@ async def daily_counts(
 ) -> list[tuple[int, date, int]]:
     """(user id, day, referrals) of these users' days from `since` to `until` (days with none
     have no row): at most one row per user and day, whatever their referral counts."""
-    ids = list(set(user_ids))
+    ids = sorted(set(user_ids))
     if not ids:
         return []
-    result = await session.exec(
-        select(
-            col(ReferralDaily.user_id), col(ReferralDaily.day), col(ReferralDaily.referrals)
-        ).where(
-            col(ReferralDaily.user_id).in_(ids),
-            col(ReferralDaily.day) >= since,
-            col(ReferralDaily.day) <= until,
-        )
-    )
-    return list(result.all())
-
-
-async def joined_in_first_days(
-    session: AsyncSession, *, user_ids: Iterable[int], windows: Sequence[Window]
-) -> dict[tuple[int, int], int]:
-    """How many referrals each user got in each window's partial first day, after the
-    window's start, keyed by (user id, window index); one statement, an index range each."""
-    ids = list(set(user_ids))
-    if not ids or not windows:
-        return {}
-    counts: list[Any] = [
-        sa.select(
-            literal(index).label("window"),
-            col(Referral.referrer_id).label("user_id"),
-            func.count().label("referrals"),
-        )
-        .where(
-            col(Referral.referrer_id).in_(ids),
-            col(Referral.created_at) > window.start,
-            col(Referral.created_at) < window.first_day_end,
-        )
-        .group_by(col(Referral.referrer_id))
-        for index, window in enumerate(windows)
-    ]
-    rows: Any = await session.exec(union_all(*counts))  # type: ignore[call-overload]  # a UNION
-    return {(user_id, index): count for index, user_id, count in rows.all()}
+    params = {"user_ids": ids, "since": since, "until": until}
+    rows: Any = await session.exec(_DAILY, params=params)  # type: ignore[call-overload]
+    return [(user_id, day, count) for user_id, day, count in rows.all()]
 
 
 async def top_all_time(session: AsyncSession, *, limit: int) -> list[tuple[int, int]]:

@@ -36,39 +36,28 @@ class Statistics:
     ) -> dict[int, StatsSummary]:
         """Totals and the last 7 and 30 x 24 hours of each existing user: a handful of range
         reads (the rollup's days, the windows' partial first days), whatever the counts."""
-        ids = list(set(user_ids))
         now = self._clock()
         today = day_of(now)
-        windows = (Window.last(SHORT_WINDOW_DAYS, now=now), Window.last(LONG_WINDOW_DAYS, now=now))
+        short, long = (
+            Window.last(SHORT_WINDOW_DAYS, now=now),
+            Window.last(LONG_WINDOW_DAYS, now=now),
+        )
         visit_days = series_days(LONG_WINDOW_DAYS, today=today)
         async with uow.read() as session:
-            totals = await stats_repo.referral_counts(session, user_ids=ids)
-            days = await stats_repo.daily_counts(
-                session, user_ids=totals, since=windows[1].whole_days_from, until=today
-            )
-            first_days = await stats_repo.joined_in_first_days(
-                session, user_ids=totals, windows=windows
+            counts = await stats_repo.window_counts(
+                session, user_ids=user_ids, short=short, long=long
             )
             visits = await stats_repo.visit_counts(
-                session, user_ids=totals, since=visit_days[0], until=today
+                session, user_ids=counts, since=visit_days[0], until=today
             )
-        in_window = {
-            (user_id, index): first_days.get((user_id, index), 0)
-            for user_id in totals
-            for index in range(len(windows))
-        }
-        for user_id, day, referrals in days:
-            for index, window in enumerate(windows):
-                if day >= window.whole_days_from:
-                    in_window[user_id, index] += referrals
         return {
             user_id: StatsSummary(
                 total_referrals=total,
-                referrals_last_7_days=in_window[user_id, 0],
-                referrals_last_30_days=in_window[user_id, 1],
+                referrals_last_7_days=in_short,
+                referrals_last_30_days=in_long,
                 visits_last_30_days=sum(count for _, count in visits.get(user_id, [])),
             )
-            for user_id, total in totals.items()
+            for user_id, (total, in_short, in_long) in counts.items()
         }
 
     async def daily(

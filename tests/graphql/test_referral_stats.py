@@ -45,9 +45,7 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-async def api(
-    backend: dict[str, Any], tmp_path: Path, clock: MovableClock
-) -> AsyncIterator[Api]:
+async def api(backend: dict[str, Any], tmp_path: Path, clock: MovableClock) -> AsyncIterator[Api]:
     async with app_on_clock(backend, tmp_path, clock) as app, Api.connect(app) as client:
         yield client
 
@@ -179,7 +177,9 @@ async def test_only_the_user_themself_and_superusers_see_the_statistics(api: Api
     referee_token = (await api.login(referee["email"]))["accessToken"]
     admin, admin_token = await api.signed_up()
     async with database(api.app) as session:
-        await session.exec(update(User).where(col(User.id) == int(admin["id"])).values(is_superuser=True))
+        await session.exec(
+            update(User).where(col(User.id) == int(admin["id"])).values(is_superuser=True)
+        )
         await session.commit()
 
     async def seen_by(token: str | None) -> Any:
