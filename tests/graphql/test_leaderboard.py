@@ -197,3 +197,24 @@ def b64(text: str) -> str:
 async def test_a_cursor_we_did_not_issue_is_bad_user_input(api: Api, cursor: str) -> None:
     variables = {"period": "LAST_7_DAYS", "first": 5, "after": cursor}
     assert await api.error_code(LEADERBOARD, variables) == "BAD_USER_INPUT"
+
+
+async def test_a_cursor_still_points_after_its_place_once_the_ranking_is_recomputed(
+    api: Api, clock: MovableClock
+) -> None:
+    codes = {}
+    for name, count in (("leader", 3), ("second", 2), ("riser", 1)):
+        user, _, code = await referrer(api)
+        codes[name] = (user["id"], code)
+        for _ in range(count):
+            await api.register(code=code)
+    first_page = await board(api, first=1)
+    assert places(first_page) == [(1, codes["leader"][0], 3)]
+
+    await api.register(code=codes["riser"][1])
+    await api.register(code=codes["riser"][1])
+    clock.advance(seconds=61)
+    rest = await board(api, first=10, after=first_page["pageInfo"]["endCursor"])
+
+    assert places(rest) == [(2, codes["riser"][0], 3), (3, codes["second"][0], 2)]
+    assert rest["pageInfo"] == {"hasNextPage": False, "endCursor": rest["edges"][-1]["cursor"]}
