@@ -161,7 +161,10 @@ async def _wire(
             referrals=Referrals(),
             stats=Statistics(clock=clock),
             leaderboard=Leaderboard(
-                cache=cache, namespace=database_namespace(settings.database_url), clock=clock
+                cache=cache,
+                database=database,
+                namespace=database_namespace(settings.database_url),
+                clock=clock,
             ),
         ),
     )
