@@ -10,7 +10,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from app import health
 from app.body_limit import BodySizeLimitMiddleware
@@ -19,6 +19,7 @@ from app.db import Database
 from app.domain.clock import utcnow
 from app.errors import ErrorCode
 from app.graphql.error_codes import GraphQLCode
+from app.graphql.live import LiveGraphQLApp
 from app.graphql.schema import build_schema
 from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
@@ -26,6 +27,7 @@ from app.metrics import Metrics
 from app.metrics_endpoint import scrape
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
 from app.periodic import PeriodicJob
+from app.pubsub import PubSub, pubsub_for
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
@@ -35,6 +37,7 @@ from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
 from app.services.leaderboard import Leaderboard, database_namespace
+from app.services.live import ReferralFeed
 from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
@@ -82,10 +85,12 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
     pruning = PeriodicJob(
         revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
     )
+    pubsub = pubsub_for(settings.redis_url, prefix=settings.redis_channel_prefix)
     try:
         if enrichment is not None:
             await enrichment.start()
         await pruning.start()
+        await pubsub.start()
         yield await _wire(
             settings,
             database=database,
@@ -97,8 +102,10 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
             enrichment=enrichment,
             revocations=revocations,
             clock=clock,
+            pubsub=pubsub,
         )
     finally:
+        await pubsub.close()
         await pruning.stop()
         if enrichment is not None:
             await enrichment.stop()
@@ -122,6 +129,7 @@ async def _wire(
     enrichment: EnrichmentQueue | None,
     revocations: RevocationList,
     clock: Clock,
+    pubsub: PubSub,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
@@ -166,6 +174,7 @@ async def _wire(
                 namespace=database_namespace(settings.database_url),
                 clock=clock,
             ),
+            feed=ReferralFeed(pubsub),
         ),
     )
 
@@ -175,6 +184,13 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope["app"].state.graphql(scope, receive, send)
+
+
+class LiveGraphQLEndpoint:
+    """Serves WebSocket connections to /graphql (subscriptions) likewise."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.live_graphql(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Starlette:
@@ -187,6 +203,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> St
         async with open_runtime(settings, clock=clock) as runtime:
             app.state.runtime = runtime
             app.state.graphql = GraphQLApp(schema, runtime)
+            app.state.live_graphql = LiveGraphQLApp(schema, runtime)
             # What start-up built (modules, schema, mappers) lives as long as the process: out
             # of the collector's generations, a full collection pauses ~1 ms instead of ~50 ms.
             gc.freeze()
@@ -195,6 +212,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> St
     schema = build_schema(settings)
     routes = [
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", LiveGraphQLEndpoint()),
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", scrape, methods=["GET"]),

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from app.services.accounts import Accounts
     from app.services.codes import Codes
     from app.services.leaderboard import Leaderboard
+    from app.services.live import ReferralFeed
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
     from app.services.stats import Statistics
@@ -30,3 +31,4 @@ class Services:
     referrals: Referrals
     stats: Statistics
     leaderboard: Leaderboard
+    feed: ReferralFeed
