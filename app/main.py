@@ -36,6 +36,7 @@ from app.services import Services
 from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
+from app.services.events import EventLog
 from app.services.leaderboard import Leaderboard, database_namespace
 from app.services.live import ReferralFeed
 from app.services.referrals import Referrals
@@ -139,10 +140,12 @@ async def _wire(
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
-    codes = Codes(cache=code_cache, max_ttl_days=settings.code_max_ttl_days)
+    events = EventLog()
+    codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
     accounts = Accounts(
         hasher=hasher,
         codes=codes,
+        events=events,
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
@@ -174,6 +177,7 @@ async def _wire(
                 namespace=database_namespace(settings.database_url),
                 clock=clock,
             ),
+            events=events,
             feed=ReferralFeed(pubsub),
         ),
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from app.services.accounts import Accounts
     from app.services.codes import Codes
+    from app.services.events import EventLog
     from app.services.leaderboard import Leaderboard
     from app.services.live import ReferralFeed
     from app.services.referrals import Referrals
@@ -31,4 +32,5 @@ class Services:
     referrals: Referrals
     stats: Statistics
     leaderboard: Leaderboard
+    events: EventLog
     feed: ReferralFeed
