@@ -2,7 +2,7 @@
 referrers and count a rolling window's partial first day.
 
 Revision ID: referral_daily
-Revises: revoked_tokens
+Revises: events
 Create Date: 2026-12-01 12:45:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "referral_daily"
-down_revision: str | tuple[str, ...] | None = "revoked_tokens"
+down_revision: str | tuple[str, ...] | None = "events"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
