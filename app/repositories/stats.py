@@ -170,5 +170,6 @@ async def top_in_window(
 async def visit_counts(
     session: AsyncSession, *, user_ids: Iterable[int], since: date, until: date
 ) -> dict[int, list[tuple[date, int]]]:
-    """TEMPORARY until code_visit_daily lands."""
+    """Each user's share-link visits by UTC day, from `since` to `until`. None are counted
+    yet: share links, and their visits per code and day, come with the program's next slice."""
     return {}
