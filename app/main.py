@@ -16,6 +16,7 @@ from app import health
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
+from app.domain.clock import utcnow
 from app.domain.webhooks import UrlPolicy
 from app.errors import ErrorCode
 from app.graphql.error_codes import GraphQLCode
@@ -39,10 +40,12 @@ from app.services.codes import Codes
 from app.services.delivery import DeliveryRules, DeliveryWorker
 from app.services.enrichment import EnrichmentQueue
 from app.services.events import EventLog
+from app.services.leaderboard import Leaderboard, database_namespace
 from app.services.live import ReferralFeed
 from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
+from app.services.stats import Statistics
 from app.services.webhooks import WebhookEndpoints
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from starlette.types import Receive, Scope, Send
+
+    from app.domain.clock import Clock
 
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # What browsers may send: Apollo Client names itself in the last two.
@@ -66,8 +71,11 @@ TIMING_EQUALISER = "not a password, a timing equaliser"
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Build the shared clients and the services once, and close them all on the way out."""
+async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
+    """Build the shared clients and the services once, and close them all on the way out.
+
+    `clock` is the time of the referral program (when a referral joined, what "today" and
+    "the last 7 days" are, how old a leaderboard is): tests move it."""
     metrics = Metrics.for_this_process(error_codes=[*ErrorCode, *GraphQLCode])
     database = Database.from_settings(settings)
     cache = CacheStore.from_url(settings.redis_url, timeout=settings.cache_timeout)
@@ -120,6 +128,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             revocations=revocations,
             events=events,
             webhooks=webhooks,
+            clock=clock,
             pubsub=pubsub,
         )
     finally:
@@ -150,6 +159,7 @@ async def _wire(
     revocations: RevocationList,
     events: EventLog,
     webhooks: WebhookEndpoints,
+    clock: Clock,
     pubsub: PubSub,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
@@ -170,6 +180,7 @@ async def _wire(
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
+        clock=clock,
     )
     sessions = Sessions(
         accounts=accounts,
@@ -190,6 +201,13 @@ async def _wire(
             sessions=sessions,
             codes=codes,
             referrals=Referrals(),
+            stats=Statistics(clock=clock),
+            leaderboard=Leaderboard(
+                cache=cache,
+                database=database,
+                namespace=database_namespace(settings.database_url),
+                clock=clock,
+            ),
             events=events,
             webhooks=webhooks,
             feed=feed,
@@ -211,13 +229,14 @@ class LiveGraphQLEndpoint:
         await scope["app"].state.live_graphql(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI application for these settings (read from the environment by default)."""
+def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Starlette:
+    """The ASGI application for these settings (read from the environment by default), on
+    this clock (see `open_runtime`)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, clock=clock) as runtime:
             app.state.runtime = runtime
             app.state.graphql = GraphQLApp(schema, runtime)
             app.state.live_graphql = LiveGraphQLApp(schema, runtime)
