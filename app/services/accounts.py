@@ -23,13 +23,11 @@ from app.repositories import users as user_repo
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
     from app.domain.codes import Code
     from app.models import Profile
     from app.security import PasswordHasher
     from app.services.codes import Codes
-    from app.uow import UnitOfWork
+    from app.uow import Transaction, UnitOfWork
 
 
 class EmailCheckResult(Protocol):
@@ -103,7 +101,7 @@ class Accounts:
         )
         try:
             async with uow.write() as transaction:
-                await self._insert(transaction.session, user=user, code=code)
+                await self._insert(transaction, user=user, code=code)
                 transaction.after_commit(lambda: self._after_registration(user))
         except IntegrityError as exc:
             async with uow.read() as session:
@@ -164,9 +162,12 @@ class Accounts:
             raise EmailRejected
         return verdict.outcome
 
-    @staticmethod
-    async def _insert(session: AsyncSession, *, user: User, code: Code | None) -> None:
-        """The account and, with a code, the referral and its owner's count."""
+    async def _insert(self, transaction: Transaction, *, user: User, code: Code | None) -> None:
+        """The account and, with a code, the code's use (refused when it is no longer active
+        or used up: nothing is written then), the referral and its owner's count."""
+        session = transaction.session
+        if code is not None:
+            await self._codes.use(transaction, code=code)
         await user_repo.add(session, user=user)
         if code is not None:
             assert user.id is not None
