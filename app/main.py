@@ -10,7 +10,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from app import health
 from app.body_limit import BodySizeLimitMiddleware
@@ -18,6 +18,7 @@ from app.cache import CacheStore, CodeCache
 from app.db import Database
 from app.errors import ErrorCode
 from app.graphql.error_codes import GraphQLCode
+from app.graphql.live import LiveGraphQLApp
 from app.graphql.schema import build_schema
 from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
@@ -25,6 +26,7 @@ from app.metrics import Metrics
 from app.metrics_endpoint import scrape
 from app.observability import AccessLogMiddleware, RequestIdMiddleware
 from app.periodic import PeriodicJob
+from app.pubsub import PubSub, pubsub_for
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.runtime import Runtime
@@ -33,6 +35,8 @@ from app.services import Services
 from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
+from app.services.events import EventLog
+from app.services.live import ReferralFeed
 from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
@@ -74,10 +78,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     pruning = PeriodicJob(
         revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
     )
+    pubsub = pubsub_for(settings.redis_url, prefix=settings.redis_channel_prefix)
     try:
         if enrichment is not None:
             await enrichment.start()
         await pruning.start()
+        await pubsub.start()
         yield await _wire(
             settings,
             database=database,
@@ -88,8 +94,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             http=http,
             enrichment=enrichment,
             revocations=revocations,
+            pubsub=pubsub,
         )
     finally:
+        await pubsub.close()
         await pruning.stop()
         if enrichment is not None:
             await enrichment.stop()
@@ -112,6 +120,7 @@ async def _wire(
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
     revocations: RevocationList,
+    pubsub: PubSub,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
@@ -121,10 +130,12 @@ async def _wire(
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
-    codes = Codes(cache=code_cache, max_ttl_days=settings.code_max_ttl_days)
+    events = EventLog()
+    codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
     accounts = Accounts(
         hasher=hasher,
         codes=codes,
+        events=events,
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
@@ -143,7 +154,14 @@ async def _wire(
         tokens=tokens,
         limiter=limiter,
         metrics=metrics,
-        services=Services(accounts=accounts, sessions=sessions, codes=codes, referrals=Referrals()),
+        services=Services(
+            accounts=accounts,
+            sessions=sessions,
+            codes=codes,
+            referrals=Referrals(),
+            events=events,
+            feed=ReferralFeed(pubsub),
+        ),
     )
 
 
@@ -152,6 +170,13 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope["app"].state.graphql(scope, receive, send)
+
+
+class LiveGraphQLEndpoint:
+    """Serves WebSocket connections to /graphql (subscriptions) likewise."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.live_graphql(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -163,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with open_runtime(settings) as runtime:
             app.state.runtime = runtime
             app.state.graphql = GraphQLApp(schema, runtime)
+            app.state.live_graphql = LiveGraphQLApp(schema, runtime)
             # What start-up built (modules, schema, mappers) lives as long as the process: out
             # of the collector's generations, a full collection pauses ~1 ms instead of ~50 ms.
             gc.freeze()
@@ -171,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(settings)
     routes = [
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", LiveGraphQLEndpoint()),
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", scrape, methods=["GET"]),

@@ -153,3 +153,18 @@ class Profile(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=255)
     avatar_url: str | None = Field(default=None, max_length=1024)
     enriched_at: datetime | None = _timestamp(nullable=True)
+
+
+class EventRecord(SQLModel, table=True):
+    """The outbox: an event written in the transaction of its change (app.domain.events).
+
+    `seq` orders events as they were recorded; `id` is the event's public, stable id.
+    """
+
+    __tablename__ = "event"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(max_length=40, unique=True)
+    type: str = Field(max_length=32)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    data: dict[str, Any] = Field(sa_type=sa.JSON)

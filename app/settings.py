@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     auth_cookie_name: str = "fastapiusersauth"
     auth_cookie_secure: bool | None = None  # Secure by default in production
 
+    # Seconds between checks that a subscription's token is not revoked (contract: within 60).
+    subscription_check_interval: float = Field(default=30.0, gt=0, le=60)
+    # Prefix of the Redis pub/sub channels: deployments sharing a Redis need different ones.
+    redis_channel_prefix: str = "referrals"
+
     code_max_ttl_days: int = Field(default=365, gt=0)
     code_cache_ttl: int = Field(default=300, gt=0)
     cache_timeout: float = Field(default=0.25, gt=0)

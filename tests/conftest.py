@@ -7,6 +7,7 @@ TEST_REDIS_URL; without them it skips, unless REQUIRE_SERVERS=1 (as in CI), wher
 from __future__ import annotations
 
 import asyncio
+import zlib
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,8 @@ def make_settings(backend: dict[str, Any], **overrides: Any) -> Settings:
         "data_dir": backend["data_dir"],
         "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
         "rate_limits": "off",
+        # The shared test Redis carries other sessions' events too: channels of this database.
+        "redis_channel_prefix": f"test-{zlib.crc32(backend['database_url'].encode()):08x}",
         # Never the real providers, whatever the shell exports: tests use loopback stand-ins.
         "hunter_api_key": None,
         "clearbit_api_key": None,

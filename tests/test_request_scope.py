@@ -115,6 +115,7 @@ async def watched(
     accounts = Accounts(
         hasher=hasher,
         codes=services.codes,
+        events=services.events,
         unknown_user_hash=await hasher.hash("equaliser"),
         email_checker=WatchedChecker(watch),
     )

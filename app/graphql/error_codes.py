@@ -18,6 +18,7 @@ class GraphQLCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    SUBSCRIPTION_LIMIT_REACHED = "SUBSCRIPTION_LIMIT_REACHED"
 
 
 DESCRIPTIONS: dict[str, str] = {
@@ -48,6 +49,8 @@ DESCRIPTIONS: dict[str, str] = {
     "fields, wrong argument types) or breaks a size limit (depth, aliases, tokens, cost).",
     GraphQLCode.PERSISTED_QUERY_NOT_FOUND: "The persisted query's hash is unknown: send the "
     "query with it once (automatic persisted queries).",
+    GraphQLCode.SUBSCRIPTION_LIMIT_REACHED: "A WebSocket connection already holds 10 "
+    "subscriptions: complete one first, or open another connection.",
 }
 
 _VALUES = {code: strawberry.enum_value(code, description=doc) for code, doc in DESCRIPTIONS.items()}

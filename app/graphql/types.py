@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.domain.pages import ReferralPage
     from app.models import Profile as ProfileRecord
     from app.services.codes import CodeCounts
+    from app.services.live import JoinedReferral
     from app.services.sessions import IssuedTokens
 
 
@@ -176,6 +177,18 @@ class User:
             created_at=record.created_at,
             is_verified=record.is_verified,
             user_id=user_id,
+            private=private,
+        )
+
+    @classmethod
+    def joined(cls, referral: JoinedReferral, *, private: bool) -> User:
+        """A referral's account as it joined (no read): a new account is never verified."""
+        return cls(
+            id=strawberry.ID(str(referral.referee_id)),
+            email=referral.email if private else mask_email(referral.email),
+            created_at=referral.created_at,
+            is_verified=False,
+            user_id=referral.referee_id,
             private=private,
         )
 

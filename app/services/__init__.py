@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from app.services.accounts import Accounts
     from app.services.codes import Codes
+    from app.services.events import EventLog
+    from app.services.live import ReferralFeed
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
 
@@ -26,3 +28,5 @@ class Services:
     sessions: Sessions
     codes: Codes
     referrals: Referrals
+    events: EventLog
+    feed: ReferralFeed

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from app.domain import events
 from app.domain.accounts import EnrichmentStatus, check_password, normalize_email
 from app.errors import (
     BadUserInput,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from app.models import Profile
     from app.security import PasswordHasher
     from app.services.codes import Codes
+    from app.services.events import EventLog
     from app.uow import Transaction, UnitOfWork
 
 
@@ -66,12 +68,14 @@ class Accounts:
         *,
         hasher: PasswordHasher,
         codes: Codes,
+        events: EventLog,
         unknown_user_hash: str,
         email_checker: EmailChecker | None = None,
         enrichment: EnrichmentSubmitter | None = None,
     ) -> None:
         self._hasher = hasher
         self._codes = codes
+        self._events = events
         # A real hash to verify against when the email is unknown, so timing reveals nothing.
         self._unknown_user_hash = unknown_user_hash
         self._email_checker = email_checker
@@ -102,6 +106,7 @@ class Accounts:
         try:
             async with uow.write() as transaction:
                 await self._insert(transaction, user=user, code=code)
+                await self._record_events(transaction, user=user, code=code)
                 transaction.after_commit(lambda: self._after_registration(user))
         except IntegrityError as exc:
             async with uow.read() as session:
@@ -175,6 +180,27 @@ class Accounts:
                 session, referee_id=user.id, referrer_id=code.owner_id, code_id=code.id
             )
             await user_repo.increment_referral_count(session, user_id=code.owner_id)
+
+    async def _record_events(
+        self, transaction: Transaction, *, user: User, code: Code | None
+    ) -> None:
+        """`user.registered`, and `referral.joined` when the account joined with a code."""
+        assert user.id is not None
+        await self._events.record(
+            transaction,
+            events.user_registered(user_id=user.id, email=user.email, created_at=user.created_at),
+        )
+        if code is not None:
+            await self._events.record(
+                transaction,
+                events.referral_joined(
+                    referrer_id=code.owner_id,
+                    referee_id=user.id,
+                    email=user.email,
+                    created_at=user.created_at,
+                    code=code.code,
+                ),
+            )
 
     async def _after_registration(self, user: User) -> None:
         """Queue the enrichment. (No cache entry needs forgetting: a lookup of the address

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
+from app.domain import events
 from app.domain.accounts import normalize_email
 from app.domain.clock import utcnow
 from app.domain.codes import Code, check_expiry, check_max_uses, generate_code, normalize_code
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from app.cache import CachedLookup, CodeCache
     from app.domain.clock import Clock
     from app.models import User
+    from app.services.events import EventLog
     from app.uow import Transaction, UnitOfWork
 
 GENERATION_ATTEMPTS = 8
@@ -62,8 +64,11 @@ class CodeCounts:
 class Codes:
     """The rules of referral codes: one active code per owner, unique forever, never stale."""
 
-    def __init__(self, *, cache: CodeCache, max_ttl_days: int, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, *, cache: CodeCache, events: EventLog, max_ttl_days: int, clock: Clock = utcnow
+    ) -> None:
         self._cache = cache
+        self._events = events
         self._max_ttl_days = max_ttl_days
         self._clock = clock
 
@@ -120,6 +125,9 @@ class Codes:
                 code=value, owner_id=owner.id, created_at=now, expires_at=expiry, max_uses=limit
             )
             created = as_code(await code_repo.add(session, code=row))
+            await self._events.record(
+                transaction, events.code_created(created, max_uses=created.max_uses)
+            )
             transaction.after_commit(
                 lambda: self._cache.invalidate(email=owner.email, code=created.code)
             )
@@ -137,6 +145,7 @@ class Codes:
             code = as_code(current)
             if not await code_repo.retire(session, code_id=code.id, now=now, deleted=True):
                 raise NoActiveCode  # deleted by a concurrent request
+            await self._events.record(transaction, events.code_deleted(code))
             transaction.after_commit(
                 lambda: self._cache.invalidate(email=owner.email, code=code.code)
             )

@@ -92,6 +92,10 @@ class RequestScope:
         """The request's DataLoaders: a page of users costs a constant number of queries."""
         return Loaders(self.services, self.uow)
 
+    def forget_reads(self) -> None:
+        """Drop what the loaders have cached, so that what is resolved next is read afresh."""
+        self.__dict__.pop("loaders", None)
+
     @property
     def client(self) -> str | None:
         """The client's address (uvicorn has applied trusted X-Forwarded-For)."""
@@ -111,6 +115,30 @@ class RequestScope:
             self._viewer = await self.services.sessions.viewer(self.uow, access_token=token)
         except DomainError as error:
             self._viewer_error = error
+
+
+class SocketScope(RequestScope):
+    """The scope of one WebSocket connection, for as long as it is open.
+
+    Its token is the one the connection presented when it started (`present`), not a header of
+    each request: the handshake carries no Authorization header that browsers could set.
+    """
+
+    def __init__(self, connection: HTTPConnection, runtime: Runtime) -> None:
+        super().__init__(connection, runtime, writes=False)
+        self._token: str | None = None
+
+    def present(self, token: str) -> None:
+        """The token this connection authenticates with; before the viewer is first asked."""
+        self._token = token
+
+    @property
+    def bearer_token(self) -> str | None:  # type: ignore[override]
+        return self._token
+
+    @property
+    def access_token(self) -> str | None:  # type: ignore[override]
+        return self._token
 
 
 @asynccontextmanager
