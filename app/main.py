@@ -131,6 +131,8 @@ async def _wire(
         ttl=settings.access_token_ttl,
     )
     events = EventLog()
+    feed = ReferralFeed(pubsub)
+    events.subscribe(feed.on_event)  # the referrers' subscriptions hear their new referrals
     codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
     accounts = Accounts(
         hasher=hasher,
@@ -160,7 +162,7 @@ async def _wire(
             codes=codes,
             referrals=Referrals(),
             events=events,
-            feed=ReferralFeed(pubsub),
+            feed=feed,
         ),
     )
 

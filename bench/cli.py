@@ -101,15 +101,17 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
         service.migrate(children, environment, workdir)
         meta = _meta(args, run_id=run_id, backend=backend, limit=limit)
 
-        def start(name: str, argv: list[str], probe_path: str) -> Server:
+        def start(
+            name: str, argv: list[str], probe_path: str, workers: int = args.workers
+        ) -> Server:
             return service.start_server(
                 children,
                 name=name,
-                argv=[sys.executable, "-m", *argv, "--workers", str(args.workers)],
+                argv=[sys.executable, "-m", *argv, "--workers", str(workers)],
                 environment=environment,
                 workdir=workdir,
                 probe_path=probe_path,
-                workers=args.workers,
+                workers=workers,
             )
 
         if args.redis_memory is not None:
@@ -135,8 +137,10 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
         )
         app_server = start("app", ["app", "serve"], "/health/live")
         owner = service.seed_owner(app_server.url, run_id=run_id)
-        catalogue = scenarios.build(owner, small, big, run_id=run_id)
+        catalogue = scenarios.build(owner, small, big, run_id=run_id, quick=args.quick)
         servers = {"app": app_server}
+        if args.soak is None and any(catalogue[name].server == "app-1" for name in args.names):
+            servers["app-1"] = start("app-1", ["app", "serve"], "/health/live", workers=1)
         if args.soak is None and "ceiling" in args.names:
             servers["ceiling"] = start("ceiling", ["bench.ceiling"], "/json")
         if args.soak is None and "redis-ceiling" in args.names and redis_url:
@@ -253,13 +257,16 @@ def _scenarios(
             if name in absent:
                 continue
             scenario = catalogue[name]
-            measurement = runner.run(
-                scenario,
-                servers[scenario.server],
-                children=children,
-                settings=settings,
-                workdir=workdir,
-            )
+            if scenario.drive is not None:
+                measurement = scenario.drive(servers[scenario.server])
+            else:
+                measurement = runner.run(
+                    scenario,
+                    servers[scenario.server],
+                    children=children,
+                    settings=settings,
+                    workdir=workdir,
+                )
             measurements[name].append(measurement)
             _RUNS.append({"repeat": repeat} | dataclasses.asdict(measurement))
             print(

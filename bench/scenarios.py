@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from bench import redis_ceiling
+from bench import redis_ceiling, subscriptions
 from bench.replaced import (
     REPLACED_CODE,
     REPLACED_LOGIN,
@@ -19,8 +19,11 @@ from bench.service import CODE_BY_EMAIL, LOGIN, REFERRALS_BY_ID, REFERRALS_BY_ID
 from bench.wrk import Request
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bench.database import Referrer
-    from bench.service import Owner
+    from bench.runner import Measurement
+    from bench.service import Owner, Server
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +36,17 @@ class Scenario:
     beside: Request | None = None  # a load that runs on the app at the same time
     hashes: str | None = None  # "verify" or "hash": bounded by argon2id, compared with its limit
     needs_redis: bool = False  # not run, by design, on the embedded backend
+    # A scenario that is no wrk load drives the server itself (`request` is then its probe).
+    drive: Callable[[Server], Measurement] | None = None
 
 
 def _graphql_body(query: str, variables: dict[str, object]) -> str:
     return json.dumps({"query": query, "variables": variables}, separators=(",", ":"))
 
 
-def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[str, Scenario]:
+def build(
+    owner: Owner, small: Referrer, big: Referrer, *, run_id: str, quick: bool = False
+) -> dict[str, Scenario]:
     """Every scenario, in the order they run, for the seeded data of this run."""
     json_type = "application/json"
     code_graphql = Request(
@@ -205,6 +212,26 @@ def build(owner: Owner, small: Referrer, big: Referrer, *, run_id: str) -> dict[
             REPLACED_CODE,
             beside=login_graphql,
         ),
+        Scenario(
+            subscriptions.SPREAD.name,
+            "1,000 referralJoined subscriptions on one worker (100 referrers x 10), registrations"
+            " in turn, each heard by its referrer's 10; latency from createdAt to the socket",
+            "app-1",
+            Request("GET", "/health/live", expect_text="ok"),
+            drive=lambda server: subscriptions.measure(
+                server, subscriptions.SPREAD, quick=quick, run_id=run_id
+            ),
+        ),
+        Scenario(
+            subscriptions.ONE.name,
+            "the same 1,000 subscriptions all one referrer's: each registration heard by all"
+            " 1,000 at once",
+            "app-1",
+            Request("GET", "/health/live", expect_text="ok"),
+            drive=lambda server: subscriptions.measure(
+                server, subscriptions.ONE, quick=quick, run_id=run_id
+            ),
+        ),
     ]
     return {scenario.name: scenario for scenario in scenarios}
 
@@ -224,4 +251,6 @@ NAMES = [
     "register",
     "register-rest",
     "code-under-login",
+    subscriptions.SPREAD.name,
+    subscriptions.ONE.name,
 ]

@@ -184,6 +184,11 @@ TARGETS = (
         "fan-out p99 < 100 ms at 1,000 subscriptions per worker",
         p99_below(100),
     ),
+    Target(
+        "subscription-fanout-one",
+        "one registration heard by all 1,000 subscriptions of a worker at once",
+        reported,
+    ),
 )
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from app.domain.events import EventType
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from app.domain.events import Event
     from app.pubsub import Message, PubSub, Subscription
-
-REFERRAL_JOINED = "referral.joined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +47,10 @@ class ReferralFeed:
     def __init__(self, pubsub: PubSub) -> None:
         self._pubsub = pubsub
 
-    async def on_event(self, event: Any) -> None:
-        """An event has committed: a `referral.joined` goes to its referrer's topic. The
-        event's data (contract section 7) is the message: the referee and the code."""
-        if event.type != REFERRAL_JOINED:
+    async def on_event(self, event: Event) -> None:
+        """An event has committed (app.services.events): a `referral.joined` goes to its
+        referrer's topic, its data (contract section 7) less the referrer. Never waits."""
+        if event.type is not EventType.REFERRAL_JOINED:
             return
         data = event.data
         message = {"referee": data["referee"], "code": data["code"]}

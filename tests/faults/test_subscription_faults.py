@@ -1,15 +1,23 @@
-"""Subscriptions and Redis: when Redis goes away and comes back, subscribers hear again."""
+"""Subscriptions through outages: Redis going away and coming back, the database down."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import TYPE_CHECKING
 
+import pytest
+
 from app.pubsub import RedisPubSub
+from tests.graphql_ws import GraphQLWS, ProtocolError, served
 
 if TYPE_CHECKING:
-    from tests.faults.private_servers import PrivateRedis
+    from collections.abc import Callable
+    from contextlib import AbstractAsyncContextManager
+
+    from tests.api import Api
+    from tests.faults.private_servers import PrivatePostgres, PrivateRedis
 
 RECONNECTED_WITHIN = 15.0  # past the longest backoff (5 s) and a heartbeat's silence
 
@@ -45,3 +53,88 @@ async def test_pubsub_subscribers_hear_again_once_redis_is_back(
     finally:
         for pubsub in (here, there):
             await pubsub.close()
+
+
+async def test_a_connection_the_database_cannot_check_is_told_to_try_again(
+    postgres_cluster: PrivatePostgres,
+    postgres_url: str,
+    app_on: Callable[..., AbstractAsyncContextManager[Api]],
+) -> None:
+    """1013 (try again later), not 4403: the token may well be good."""
+    async with app_on(postgres_url, None) as api, served(api.app) as base:
+        _, token = await api.signed_up()
+        await asyncio.to_thread(postgres_cluster.stop)
+        async with GraphQLWS.connect(base) as client:
+            await client.send(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+            )
+            code, _ = await client.closed(within=10)
+        assert code == 1013
+        await asyncio.to_thread(postgres_cluster.start)
+        async with GraphQLWS.connect(base) as client:
+            assert await client.init_with_token(token) == {"type": "connection_ack"}
+
+
+async def test_a_subscription_outlives_a_database_outage_in_its_checks(
+    postgres_cluster: PrivatePostgres,
+    postgres_url: str,
+    app_on: Callable[..., AbstractAsyncContextManager[Api]],
+) -> None:
+    """A revocation check that cannot reach the database keeps the connection: the next one
+    asks again."""
+    async with (
+        app_on(postgres_url, None, subscription_check_interval=0.3) as api,
+        served(api.app) as base,
+    ):
+        _, token = await api.signed_up()
+        async with GraphQLWS.connect(base) as client:
+            await client.init_with_token(token)
+            await client.subscribe()
+            await asyncio.to_thread(postgres_cluster.stop)
+            await asyncio.sleep(1.5)
+            assert client.close_code is None
+            await asyncio.to_thread(postgres_cluster.start)
+            await client.send({"type": "ping"})
+            assert await client.control() == {"type": "pong"}
+
+
+async def test_subscriptions_hear_referrals_again_once_redis_is_back(
+    redis_server: PrivateRedis,
+    sqlite_url: str,
+    app_on: Callable[..., AbstractAsyncContextManager[Api]],
+) -> None:
+    """Two instances on one database and the private Redis: a referral made through A reaches
+    B's subscriber; with Redis down it cannot (the registration itself succeeds); once Redis is
+    back, B's subscriber hears the next one, on the subscription it held all along."""
+    async with (
+        app_on(sqlite_url, redis_server.url) as a,
+        app_on(sqlite_url, redis_server.url) as b,
+        served(b.app) as base,
+    ):
+        _, token = await a.signed_up()
+        code = (await a.create_code(token))["code"]
+        async with GraphQLWS.connect(base) as client:
+            await client.init_with_token(token)
+            operation = await client.subscribe()
+            await asyncio.sleep(0.3)
+            first = await a.register(code=code)
+            assert (await client.next_data(operation))["referralJoined"]["node"]["id"] == first[
+                "id"
+            ]
+
+            redis_server.stop()
+            await asyncio.sleep(1)
+            await a.register(code=code)  # told to nobody else: pub/sub keeps nothing
+            with pytest.raises(ProtocolError):
+                await client.next_data(operation, within=1)
+
+            redis_server.start()
+            joined: set[str] = set()
+            async with asyncio.timeout(RECONNECTED_WITHIN):
+                while True:  # B subscribes again after its backoff: the first ones may be lost
+                    joined.add((await a.register(code=code))["id"])
+                    with contextlib.suppress(ProtocolError):
+                        heard = await client.next_data(operation, within=1)
+                        break
+            assert heard["referralJoined"]["node"]["id"] in joined
+            assert client.close_code is None

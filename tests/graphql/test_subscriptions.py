@@ -4,19 +4,28 @@ subscriptions a connection holds, and when a connection ends."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 import time
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from sqlmodel import col, update
 
 from app.graphql.live import MAX_SUBSCRIPTIONS
 from app.main import create_app
+from app.models import User
 from app.security import TokenCodec
-from tests.api import PASSWORD, Api, unique_email
+from tests.api import PASSWORD, Api, database, unique_email
 from tests.conftest import make_settings, running
+from tests.faults.private_servers import require_binary
 from tests.graphql_ws import REFERRAL_JOINED, GraphQLWS, served
 from tests.metrics import scrape
+from tests.servers import skip_or_fail
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -297,3 +306,192 @@ async def test_the_http_view_still_answers_beside_the_websocket(live: str) -> No
         assert page.status_code == 200
         answer = await http.post("/graphql", json={"query": "{ __typename }"})
         assert answer.json() == {"data": {"__typename": "Query"}}
+
+
+JOINED_WITH_MORE = """
+subscription {
+  referralJoined {
+    cursor
+    node { id email createdAt isVerified referrer { id email } referralCode { code } }
+  }
+}"""
+REFERRALS = """
+query R($id: ID!) { referralsById(id: $id) { edges { cursor node { id email createdAt } } } }"""
+
+
+async def referrer_with_code(api: Api) -> tuple[dict[str, Any], str, str]:
+    """A new user with an active code: the user, their access token, the code."""
+    user, token = await api.signed_up()
+    code = (await api.create_code(token))["code"]
+    return user, token, code
+
+
+async def test_a_referral_reaches_every_subscription_of_its_referrer(
+    live: str, live_api: Api
+) -> None:
+    referrer, token, code = await referrer_with_code(live_api)
+    async with GraphQLWS.connect(live) as first, GraphQLWS.connect(live) as second:
+        one = await subscribed(first, token)
+        two = await first.subscribe()
+        three = await subscribed(second, token)
+        email = unique_email()
+        referee = await live_api.register(email, code=code)
+        heard = [await first.next_data(one), await first.next_data(two)]
+        heard.append(await second.next_data(three))
+    listed = (await live_api.gql(REFERRALS, {"id": referrer["id"]}))["referralsById"]["edges"]
+    assert len(listed) == 1
+    for data in heard:
+        edge = data["referralJoined"]
+        assert edge["cursor"] == listed[0]["cursor"]
+        node = edge["node"]
+        assert node["id"] == referee["id"]
+        assert node["email"] == listed[0]["node"]["email"] != email  # masked, as in the list
+        assert node["email"].endswith("@example.com")
+        assert node["createdAt"] == listed[0]["node"]["createdAt"]
+        assert node["isVerified"] is False
+
+
+async def test_only_the_referrer_hears_of_a_referral(live: str, live_api: Api) -> None:
+    _, token, code = await referrer_with_code(live_api)
+    _, other_token, _ = await referrer_with_code(live_api)
+    async with GraphQLWS.connect(live) as mine, GraphQLWS.connect(live) as theirs:
+        my_subscription = await subscribed(mine, token)
+        their_subscription = await subscribed(theirs, other_token)
+        await live_api.register(code=code)
+        await mine.next_data(my_subscription)
+        await live_api.register()  # no code: nobody's referral
+        await asyncio.sleep(0.5)
+        assert theirs.pending(their_subscription) == 0
+        assert mine.pending(my_subscription) == 0
+
+
+async def test_referrals_arrive_in_the_order_they_joined(live: str, live_api: Api) -> None:
+    _, token, code = await referrer_with_code(live_api)
+    async with GraphQLWS.connect(live) as client:
+        operation = await subscribed(client, token)
+        joined = [(await live_api.register(code=code))["id"] for _ in range(3)]
+        heard = [(await client.next_data(operation))["referralJoined"] for _ in joined]
+    assert [edge["node"]["id"] for edge in heard] == joined
+
+
+async def test_the_node_is_answered_with_fresh_reads(live: str, live_api: Api) -> None:
+    """Nested fields are read when the event is answered: the referee's referrer (whole email,
+    it is the viewer) and the referee's own code, which it did not have a moment before."""
+    referrer, token, code = await referrer_with_code(live_api)
+    async with GraphQLWS.connect(live) as client:
+        await client.init_with_token(token)
+        operation = await client.subscribe(JOINED_WITH_MORE)
+        await asyncio.sleep(0.1)
+        await live_api.register(code=code)
+        first = (await client.next_data(operation))["referralJoined"]["node"]
+        assert first["referrer"] == {"id": referrer["id"], "email": referrer["email"]}
+        assert first["referralCode"] is None
+        second_email = unique_email()
+        await live_api.register(second_email, code=code)
+        second = (await client.next_data(operation))["referralJoined"]["node"]
+        assert second["referrer"]["id"] == referrer["id"]
+
+
+async def test_a_superuser_sees_the_email_whole(live: str, live_api: Api) -> None:
+    referrer, token, code = await referrer_with_code(live_api)
+    async with database(live_api.app) as session:
+        await session.exec(
+            update(User).where(col(User.id) == int(referrer["id"])).values(is_superuser=True)
+        )
+        await session.commit()
+    async with GraphQLWS.connect(live) as client:
+        operation = await subscribed(client, token)
+        email = unique_email()
+        await live_api.register(email, code=code)
+        node = (await client.next_data(operation))["referralJoined"]["node"]
+    assert node["email"] == email
+
+
+# The README's Node example, run as it is with the graphql-ws library (the protocol's reference
+# client) against the served app: pinned, installed by npm into a folder of the session.
+NODE_PACKAGES = {"graphql-ws": "6.4.2", "ws": "8.23.0", "graphql": "16.15.0"}
+README = Path(__file__).resolve().parents[2] / "README.md"
+NPM_TIMEOUT = 180.0
+
+
+def plain_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+
+
+def readme_example(language: str) -> str:
+    """The code block of this language in the README's Live subscriptions section."""
+    section = README.read_text().split("## Live subscriptions", 1)[1].split("\n## ", 1)[0]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.fixture(scope="session")
+async def graphql_ws_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose node_modules holds the pinned graphql-ws and ws."""
+    npm = require_binary("npm", "npm")
+    folder = tmp_path_factory.mktemp("graphql-ws")
+    (folder / "package.json").write_text(
+        json.dumps({"private": True, "dependencies": NODE_PACKAGES})
+    )
+    install = await asyncio.create_subprocess_exec(
+        *(npm, "install", "--prefer-offline", "--ignore-scripts", "--no-package-lock"),
+        *("--no-audit", "--no-fund", "--loglevel=error"),
+        cwd=folder,
+        env=plain_env(),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(NPM_TIMEOUT):
+        _, stderr = await install.communicate()
+    if install.returncode != 0:
+        skip_or_fail(f"npm install {NODE_PACKAGES} failed: {stderr.decode().strip()[-300:]}")
+    return folder
+
+
+async def test_the_readme_node_example_hears_a_referral(
+    live: str, live_api: Api, graphql_ws_client: Path
+) -> None:
+    node = require_binary("Node.js", "node", "nodejs")
+    _, token, code = await referrer_with_code(live_api)
+    script = graphql_ws_client / f"subscribe-{uuid.uuid4().hex}.mjs"
+    script.write_text(readme_example("js").replace("127.0.0.1:8000", live))
+    process = await asyncio.create_subprocess_exec(
+        node, str(script), token, env=plain_env(), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        before = (await scrape(live_api.http)).value(OPEN)
+        async with asyncio.timeout(20):
+            while (await scrape(live_api.http)).value(OPEN) <= before:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        referee = await live_api.register(code=code)
+        assert process.stdout is not None
+        async with asyncio.timeout(10):
+            line = (await process.stdout.readline()).decode()
+        node = json.loads(line)
+        assert node["id"] == referee["id"]
+        assert node["email"].endswith("@example.com")
+    finally:
+        process.kill()
+        await process.wait()
+
+
+async def test_the_readme_python_example_hears_a_referral(
+    live: str, live_api: Api, tmp_path: Path
+) -> None:
+    _, token, code = await referrer_with_code(live_api)
+    script = tmp_path / "subscribe.py"
+    script.write_text(readme_example("python").replace("127.0.0.1:8000", live))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), token, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        before = (await scrape(live_api.http)).value(OPEN)
+        async with asyncio.timeout(20):
+            while (await scrape(live_api.http)).value(OPEN) <= before:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        referee = await live_api.register(code=code)
+        assert process.stdout is not None
+        async with asyncio.timeout(10):
+            line = (await process.stdout.readline()).decode()
+        assert f"'id': '{referee['id']}'" in line
+    finally:
+        process.kill()
+        await process.wait()
