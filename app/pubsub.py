@@ -151,6 +151,7 @@ class RedisPubSub(PubSub):
             retry=Retry(NoBackoff(), 0),
         )
         self._subscriber: RedisSubscriber | None = None
+        self._changes = asyncio.Lock()
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=SEND_BACKLOG)
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()  # the subscriber connection is up and subscribed
@@ -197,14 +198,25 @@ class RedisPubSub(PubSub):
                 failing = False
 
     async def _first_subscriber(self, topic: str) -> None:
-        if self._subscriber is not None:
-            with contextlib.suppress(RedisError, OSError):  # the listener resubscribes on its own
-                await self._subscriber.subscribe(self._prefix + topic)
+        await self._follow(topic)
 
     async def _last_subscriber_left(self, topic: str) -> None:
-        if self._subscriber is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._subscriber.unsubscribe(self._prefix + topic)
+        await self._follow(topic)
+
+    async def _follow(self, topic: str) -> None:
+        """SUBSCRIBE or UNSUBSCRIBE the topic's channel as its local subscribers now need, one
+        change at a time: a topic left and joined again at once ends subscribed, whichever
+        command was sent first. Without a connection, the listener subscribes on reconnecting."""
+        async with self._changes:
+            subscriber = self._subscriber
+            if subscriber is None:
+                return
+            channel = self._prefix + topic
+            with contextlib.suppress(RedisError, OSError):  # the listener reconnects on its own
+                if topic in self._local:
+                    await subscriber.subscribe(channel)
+                else:
+                    await subscriber.unsubscribe(channel)
 
     async def _listen(self) -> None:
         """Hold the subscriber connection: make it, subscribe every topic, fan messages out;
@@ -215,10 +227,11 @@ class RedisPubSub(PubSub):
             try:
                 # Subscribed to one channel of its own first, so that it is never without one.
                 await subscriber.subscribe(f"{self._prefix}process:{self._origin}")
-                self._subscriber = subscriber
-                channels = [self._prefix + topic for topic in self.topics]
-                if channels:
-                    await subscriber.subscribe(*channels)
+                async with self._changes:
+                    self._subscriber = subscriber
+                    channels = [self._prefix + topic for topic in self.topics]
+                    if channels:
+                        await subscriber.subscribe(*channels)
                 if backoff > BACKOFF_FIRST:
                     logger.info("pub/sub: subscribed again")
                 self.connected.set()

@@ -111,3 +111,17 @@ async def test_deployments_with_other_prefixes_do_not_hear_each_other() -> None:
         await asyncio.sleep(0.2)
         here.publish("t", {"n": 1})
         await nothing_more(subscription)
+
+
+@pytest.mark.needs_server
+async def test_a_topic_left_and_joined_again_at_once_is_still_heard() -> None:
+    """The last subscriber leaves and a new one comes in the same instant (a client that
+    completes and subscribes again): the process ends subscribed to the topic."""
+    async with redis_pubsubs(2) as (here, there):
+        for n in range(20):
+            async with there.subscribe("t"):
+                pass
+            async with there.subscribe("t") as again:
+                await asyncio.sleep(0.05)
+                here.publish("t", {"n": n})
+                assert await received(again) == {"n": n}

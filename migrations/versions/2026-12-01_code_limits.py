@@ -1,7 +1,7 @@
 """Usage limits and share-link visits of referral codes, with visits counted per UTC day.
 
 Revision ID: code_limits
-Revises: events
+Revises: referral_daily
 Create Date: 2026-12-01 12:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "code_limits"
-down_revision: str | tuple[str, ...] | None = "events"
+down_revision: str | tuple[str, ...] | None = "referral_daily"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
