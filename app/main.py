@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from app import health
+from app import health, share
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
@@ -32,6 +32,7 @@ from app.periodic import PeriodicJob
 from app.pubsub import PubSub, pubsub_for
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
+from app.root_page import root_page
 from app.runtime import Runtime
 from app.security import PasswordHasher, SecretBox, TokenCodec
 from app.services import Services
@@ -46,6 +47,7 @@ from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
 from app.services.stats import Statistics
+from app.services.visits import Visits
 from app.services.webhooks import WebhookEndpoints
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
@@ -110,7 +112,14 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
     )
     events.subscribe(delivery.notice)
     pubsub = pubsub_for(settings.redis_url, prefix=settings.redis_channel_prefix)
+    visits = Visits(
+        store=cache,
+        database=database,
+        namespace=database_namespace(settings.database_url),
+        clock=clock,
+    )
     try:
+        await visits.start()
         if enrichment is not None:
             await enrichment.start()
         await pruning.start()
@@ -130,10 +139,12 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
             webhooks=webhooks,
             clock=clock,
             pubsub=pubsub,
+            visits=visits,
         )
     finally:
         await delivery.stop()
         await sender.close()
+        await visits.stop()  # the visits still buffered are written before the database goes
         await pubsub.close()
         await pruning.stop()
         if enrichment is not None:
@@ -161,6 +172,7 @@ async def _wire(
     webhooks: WebhookEndpoints,
     clock: Clock,
     pubsub: PubSub,
+    visits: Visits,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
@@ -211,6 +223,7 @@ async def _wire(
             events=events,
             webhooks=webhooks,
             feed=feed,
+            visits=visits,
         ),
     )
 
@@ -252,6 +265,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> St
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", scrape, methods=["GET"]),
+        Route("/", root_page, methods=["GET"]),
+        Route(share.ROUTE, share.ShareRedirect(settings.landing_url), methods=["GET"]),
         *rest_routes(settings),
     ]
     middleware = [

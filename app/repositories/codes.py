@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select, update
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, or_, select, update
 
-from app.models import ReferralCode, User
+from app.models import CodeVisitDaily, ReferralCode, User
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
+    from datetime import date, datetime
 
     from sqlalchemy import ColumnElement
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,3 +86,93 @@ async def retire(
         update(ReferralCode).where(col(ReferralCode.id) == code_id, _current()).values(**values)
     )
     return result.rowcount == 1
+
+
+async def use(
+    session: AsyncSession, *, code_id: int, now: datetime
+) -> tuple[int, int | None] | None:
+    """Count one registration with the code if it is active now, within its limit: the
+    `(uses, max_uses)` after it, or None when the code is deleted, expired or used up.
+
+    One conditional UPDATE: on PostgreSQL concurrent registrations queue on the row's lock and
+    each re-checks the condition against the row the previous one committed; SQLite runs one
+    write transaction at a time. So no more than `max_uses` ever pass.
+    """
+    result = await session.exec(
+        update(ReferralCode)
+        .where(
+            col(ReferralCode.id) == code_id,
+            col(ReferralCode.deleted_at).is_(None),
+            col(ReferralCode.expires_at) > now,
+            or_(
+                col(ReferralCode.max_uses).is_(None),
+                col(ReferralCode.uses) < col(ReferralCode.max_uses),
+            ),
+        )
+        .values(uses=col(ReferralCode.uses) + 1)
+        .returning(col(ReferralCode.uses), col(ReferralCode.max_uses))
+    )
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def get(session: AsyncSession, *, code_id: int) -> ReferralCode | None:
+    """The code with this id, as committed now (not the session's copy of it), or None."""
+    result = await session.exec(
+        select(ReferralCode)
+        .where(col(ReferralCode.id) == code_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def owner_email(session: AsyncSession, *, owner_id: int) -> str | None:
+    """The email of the code owner with this id (for forgetting what the cache holds)."""
+    result = await session.exec(select(User.email).where(col(User.id) == owner_id))
+    return result.first()
+
+
+async def list_counts(
+    session: AsyncSession, *, code_ids: Iterable[int]
+) -> list[tuple[int, int, int]]:
+    """`(id, uses, visits)` of these codes, as counted now."""
+    ids = list(set(code_ids))
+    if not ids:
+        return []
+    result = await session.exec(
+        select(ReferralCode.id, ReferralCode.uses, ReferralCode.visits).where(
+            col(ReferralCode.id).in_(ids)
+        )
+    )
+    return [(row[0], row[1], row[2]) for row in result.all() if row[0] is not None]
+
+
+async def add_visits(session: AsyncSession, *, counts: dict[tuple[int, date], int]) -> None:
+    """Add visits counted per (code id, UTC day) to each code's total and its day's row.
+
+    Rows are touched in id order, so that two instances flushing at once cannot deadlock.
+    """
+    totals: Counter[int] = Counter()
+    for (code_id, _), visits in counts.items():
+        totals[code_id] += visits
+    table = ReferralCode.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    await connection.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("code_id"))
+        .values(visits=table.c.visits + sa.bindparam("added")),
+        [{"code_id": code_id, "added": added} for code_id, added in sorted(totals.items())],
+    )
+    dialect = connection.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {"code_id": code_id, "day": day, "visits": visits}
+        for (code_id, day), visits in sorted(counts.items())
+    ]
+    statement = insert(CodeVisitDaily).values(rows)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["code_id", "day"],
+            set_={"visits": col(CodeVisitDaily.visits) + statement.excluded.visits},
+        )
+    )

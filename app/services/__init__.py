@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
     from app.services.stats import Statistics
+    from app.services.visits import Visits
     from app.services.webhooks import WebhookEndpoints
 
 
@@ -36,3 +37,4 @@ class Services:
     events: EventLog
     webhooks: WebhookEndpoints
     feed: ReferralFeed
+    visits: Visits

@@ -1,7 +1,7 @@
 """Webhook endpoints and their deliveries (one row per endpoint and event).
 
 Revision ID: webhooks
-Revises: referral_daily
+Revises: code_limits
 Create Date: 2026-12-01 13:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "webhooks"
-down_revision: str | tuple[str, ...] | None = "referral_daily"
+down_revision: str | tuple[str, ...] | None = "code_limits"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
