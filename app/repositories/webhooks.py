@@ -92,16 +92,9 @@ async def schedule(session: AsyncSession, *, event: Event, now: datetime) -> int
     return len(rows)
 
 
-async def claim_due(
-    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
-) -> list[ClaimedDelivery]:
-    """Take the lease of up to `limit` due deliveries of live endpoints, counting an attempt.
-
-    One UPDATE decides: on PostgreSQL its subquery locks the rows it picks and skips those
-    another instance is claiming (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time.
-    A row whose lease is current is not due, so each attempt is made by one worker.
-    """
-    due = (
+def _due(now: datetime) -> Any:
+    """Deliveries whose attempt is due, unleased (or the lease ran out), of live endpoints."""
+    return (
         select(WebhookDelivery.id)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
         .where(
@@ -113,9 +106,24 @@ async def claim_due(
             ),
             *_live(),
         )
-        .order_by(col(WebhookDelivery.next_attempt_at))
-        .limit(limit)
     )
+
+
+async def any_due(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether a delivery is due: a read, so that an idle poll takes no write lock."""
+    return (await session.exec(_due(now).limit(1))).first() is not None
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int
+) -> list[ClaimedDelivery]:
+    """Take the lease of up to `limit` due deliveries of live endpoints, counting an attempt.
+
+    One UPDATE decides: on PostgreSQL its subquery locks the rows it picks and skips those
+    another instance is claiming (FOR UPDATE SKIP LOCKED); SQLite runs one writer at a time.
+    A row whose lease is current is not due, so each attempt is made by one worker.
+    """
+    due = _due(now).order_by(col(WebhookDelivery.next_attempt_at)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(of=WebhookDelivery, skip_locked=True)  # type: ignore[arg-type]
     claimed = await session.exec(

@@ -151,6 +151,9 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         now = self._clock()
+        async with unit_of_work(self._database, writes=False) as work, work.read() as session:
+            if not await webhook_repo.any_due(session, now=now):
+                return []  # an idle poll: no write transaction, no lock on SQLite
         async with unit_of_work(self._database, writes=True) as work, work.write() as transaction:
             return await webhook_repo.claim_due(
                 transaction.session,
