@@ -16,6 +16,7 @@ from app import health
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
+from app.domain.clock import utcnow
 from app.errors import ErrorCode
 from app.graphql.error_codes import GraphQLCode
 from app.graphql.live import LiveGraphQLApp
@@ -36,10 +37,12 @@ from app.services.accounts import Accounts
 from app.services.codes import Codes
 from app.services.enrichment import EnrichmentQueue
 from app.services.events import EventLog
+from app.services.leaderboard import Leaderboard, database_namespace
 from app.services.live import ReferralFeed
 from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
+from app.services.stats import Statistics
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
 
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from starlette.types import Receive, Scope, Send
+
+    from app.domain.clock import Clock
 
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # What browsers may send: Apollo Client names itself in the last two.
@@ -62,8 +67,11 @@ TIMING_EQUALISER = "not a password, a timing equaliser"
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Build the shared clients and the services once, and close them all on the way out."""
+async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
+    """Build the shared clients and the services once, and close them all on the way out.
+
+    `clock` is the time of the referral program (when a referral joined, what "today" and
+    "the last 7 days" are, how old a leaderboard is): tests move it."""
     metrics = Metrics.for_this_process(error_codes=[*ErrorCode, *GraphQLCode])
     database = Database.from_settings(settings)
     cache = CacheStore.from_url(settings.redis_url, timeout=settings.cache_timeout)
@@ -94,6 +102,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             http=http,
             enrichment=enrichment,
             revocations=revocations,
+            clock=clock,
             pubsub=pubsub,
         )
     finally:
@@ -120,6 +129,7 @@ async def _wire(
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
     revocations: RevocationList,
+    clock: Clock,
     pubsub: PubSub,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
@@ -141,6 +151,7 @@ async def _wire(
         unknown_user_hash=await hasher.hash(TIMING_EQUALISER),
         email_checker=build_email_verifier(settings, http, cache),
         enrichment=enrichment,
+        clock=clock,
     )
     sessions = Sessions(
         accounts=accounts,
@@ -161,6 +172,13 @@ async def _wire(
             sessions=sessions,
             codes=codes,
             referrals=Referrals(),
+            stats=Statistics(clock=clock),
+            leaderboard=Leaderboard(
+                cache=cache,
+                database=database,
+                namespace=database_namespace(settings.database_url),
+                clock=clock,
+            ),
             events=events,
             feed=feed,
         ),
@@ -181,13 +199,14 @@ class LiveGraphQLEndpoint:
         await scope["app"].state.live_graphql(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI application for these settings (read from the environment by default)."""
+def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Starlette:
+    """The ASGI application for these settings (read from the environment by default), on
+    this clock (see `open_runtime`)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, clock=clock) as runtime:
             app.state.runtime = runtime
             app.state.graphql = GraphQLApp(schema, runtime)
             app.state.live_graphql = LiveGraphQLApp(schema, runtime)

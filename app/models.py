@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,9 +40,22 @@ def _timestamp(*, nullable: bool = False) -> Any:
 
 
 class User(SQLModel, table=True):
-    """An account. `email` is stored lower-cased; `referral_count` keeps totalCount cheap."""
+    """An account. `email` is stored lower-cased; `referral_count` keeps totalCount cheap.
+
+    `ix_account_referral_rank` holds the referrers alone, in the order of the all-time
+    leaderboard: its top is a short index range read however many accounts there are.
+    """
 
     __tablename__ = "account"
+    __table_args__ = (
+        sa.Index(
+            "ix_account_referral_rank",
+            "referral_count",
+            "id",
+            sqlite_where=sa.text("referral_count > 0"),
+            postgresql_where=sa.text("referral_count > 0"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)
@@ -84,15 +97,36 @@ class ReferralCode(SQLModel, table=True):
 
 
 class Referral(SQLModel, table=True):
-    """Who brought whom, through which code. The referee's id orders the referrer's list."""
+    """Who brought whom, through which code. The referee's id orders the referrer's list.
+
+    The two indexes on `created_at` count the referrals of a rolling window's first, partial
+    UTC day (one referrer's, or everyone's for the leaderboard); whole days come from
+    ReferralDaily.
+    """
 
     __tablename__ = "referral"
-    __table_args__ = (sa.Index("ix_referral_referrer_referee", "referrer_id", "referee_id"),)
+    __table_args__ = (
+        sa.Index("ix_referral_referrer_referee", "referrer_id", "referee_id"),
+        sa.Index("ix_referral_referrer_created", "referrer_id", "created_at"),
+        sa.Index("ix_referral_created_referrer", "created_at", "referrer_id"),
+    )
 
     referee_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
     referrer_id: int = Field(foreign_key="account.id", ondelete="CASCADE")
     code_id: int = Field(foreign_key="referral_code.id")
     created_at: datetime = _timestamp()
+
+
+class ReferralDaily(SQLModel, table=True):
+    """How many referrals a user got on one UTC day: written in the registration's
+    transaction, so that statistics read a few rows whatever a user's referral count."""
+
+    __tablename__ = "referral_daily"
+    __table_args__ = (sa.Index("ix_referral_daily_day", "day"),)
+
+    user_id: int = Field(foreign_key="account.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    referrals: int = 0
 
 
 class RefreshToken(SQLModel, table=True):

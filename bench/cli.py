@@ -137,7 +137,13 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
         )
         app_server = start("app", ["app", "serve"], "/health/live")
         owner = service.seed_owner(app_server.url, run_id=run_id)
-        catalogue = scenarios.build(owner, small, big, run_id=run_id, quick=args.quick)
+        tokens = {
+            referrer.id: service.sign_in(app_server.url, email=referrer.email)
+            for referrer in (small, big)
+        }
+        catalogue = scenarios.build(
+            owner, small, big, run_id=run_id, tokens=tokens, quick=args.quick
+        )
         servers = {"app": app_server}
         if args.soak is None and any(catalogue[name].server == "app-1" for name in args.names):
             servers["app-1"] = start("app-1", ["app", "serve"], "/health/live", workers=1)

@@ -1,7 +1,10 @@
 """The database a bench run owns: a fresh SQLite file or PostgreSQL database, and bulk seeding.
 
-Bulk rows go straight into the tables of app/models.py (account, referral_code, referral),
-keeping account.referral_count equal to the number of referral rows, as the service does.
+Bulk rows go straight into the tables of app/models.py (account, referral_code, referral,
+referral_daily), keeping account.referral_count equal to the number of referral rows and the
+daily rollup equal to their count per UTC day, as the service does. Referrals are spread over
+the last SPREAD_DAYS days at all hours (`joined_seconds_ago`), so that statistics read the
+rollup of many days and count a rolling window's first day among thousands of referrals.
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ if TYPE_CHECKING:
 
 BULK_BATCH = 50_000
 CODE_TTL = timedelta(days=300)
+SPREAD_DAYS = 400
+_SCATTER = 7919  # a prime: the n-th referral's second of the day
+
+
+def joined_seconds_ago(index: int) -> int:
+    """How long before the seeding the referral number `index` joined."""
+    return (index % SPREAD_DAYS) * 86_400 + (index * _SCATTER) % 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +155,22 @@ def _seed_sqlite(
                 "INSERT INTO referral (referee_id, referrer_id, code_id, created_at)"
                 " VALUES (?, ?, ?, ?)",
                 (
-                    (referee_id, referrer_id, code_id, created)
+                    (
+                        referee_id,
+                        referrer_id,
+                        code_id,
+                        _sqlite_timestamp(
+                            now - timedelta(seconds=joined_seconds_ago(referee_id - first_id))
+                        ),
+                    )
                     for referee_id in range(first_id, last_id + 1)
                 ),
+            )
+            connection.execute(
+                "INSERT INTO referral_daily (user_id, day, referrals)"
+                " SELECT referrer_id, date(created_at), count(*) FROM referral"
+                " WHERE referrer_id = ? GROUP BY referrer_id, date(created_at)",
+                (referrer_id,),
             )
         connection.execute("ANALYZE")
     finally:
@@ -184,13 +207,26 @@ async def _seed_postgresql(
                 " SELECT $1 || '-' || n || '@bench.example.com', $2, true, false, false, 0, $3"
                 " FROM generate_series(1, $4) AS n ORDER BY n RETURNING id)"
                 " INSERT INTO referral (referee_id, referrer_id, code_id, created_at)"
-                " SELECT id, $5, $6, $3 FROM referee",
-                (tag, hashed_password, now, referrals, referrer_id, code_id),
+                " SELECT id, $5, $6,"
+                " $3 - make_interval(secs => (id - $7::bigint) % $8 * 86400"
+                " + (id - $7::bigint) * $9 % 86400) FROM referee",
+                (
+                    *(tag, hashed_password, now, referrals, referrer_id, code_id),
+                    *(referrer_id + 1, SPREAD_DAYS, _SCATTER),
+                ),
+            )
+            await connection.exec_driver_sql(
+                "INSERT INTO referral_daily (user_id, day, referrals)"
+                " SELECT referrer_id, CAST(timezone('UTC', created_at) AS DATE), count(*)"
+                " FROM referral WHERE referrer_id = $1 GROUP BY 1, 2",
+                (referrer_id,),
             )
         # Autovacuum would get there too; do it now so that plans and visibility are settled.
         async with engine.connect() as connection:
             connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql("VACUUM (ANALYZE) account, referral, referral_code")
+            await connection.exec_driver_sql(
+                "VACUUM (ANALYZE) account, referral, referral_code, referral_daily"
+            )
     finally:
         await engine.dispose()
     return Referrer(id=int(referrer_id), email=email, code=code, referrals=referrals)

@@ -78,6 +78,8 @@ def probe(server: Server, request: Request) -> str | None:
     if body is not None and request.unique_email_prefix is not None:
         body = body.replace("{email}", f"probe-{uuid.uuid4().hex[:12]}@bench.example.com")
     headers = {"Content-Type": request.content_type} if request.content_type else {}
+    if request.bearer:
+        headers["Authorization"] = f"Bearer {request.bearer}"
     try:
         answer = httpx.request(
             request.method, server.url + request.path, content=body, headers=headers, timeout=30

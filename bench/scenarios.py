@@ -15,7 +15,15 @@ from bench.replaced import (
     REPLACED_REGISTER,
     Replaced,
 )
-from bench.service import CODE_BY_EMAIL, LOGIN, REFERRALS_BY_ID, REFERRALS_BY_ID_FULL, REGISTER
+from bench.service import (
+    CODE_BY_EMAIL,
+    LEADERBOARD,
+    LOGIN,
+    REFERRAL_STATS,
+    REFERRALS_BY_ID,
+    REFERRALS_BY_ID_FULL,
+    REGISTER,
+)
 from bench.wrk import Request
 
 if TYPE_CHECKING:
@@ -45,9 +53,16 @@ def _graphql_body(query: str, variables: dict[str, object]) -> str:
 
 
 def build(
-    owner: Owner, small: Referrer, big: Referrer, *, run_id: str, quick: bool = False
+    owner: Owner,
+    small: Referrer,
+    big: Referrer,
+    *,
+    run_id: str,
+    tokens: dict[int, str],
+    quick: bool = False,
 ) -> dict[str, Scenario]:
-    """Every scenario, in the order they run, for the seeded data of this run."""
+    """Every scenario, in the order they run, for the seeded data of this run (`tokens`: an
+    access token of each seeded referrer, by id)."""
     json_type = "application/json"
     code_graphql = Request(
         "POST",
@@ -73,6 +88,27 @@ def build(
             _graphql_body(query, {"id": str(referrer.id)}),
             json_type,
             expect_text=f'"totalCount":{referrer.referrals}',
+            reject_text='"errors"',
+        )
+
+    def referral_stats(referrer: Referrer) -> Request:
+        return Request(
+            "POST",
+            "/graphql",
+            _graphql_body(REFERRAL_STATS, {}),
+            json_type,
+            expect_text=f'"totalReferrals":{referrer.referrals},',
+            reject_text='"errors"',
+            bearer=tokens[referrer.id],
+        )
+
+    def leaderboard(period: str, *, leader: str) -> Request:
+        return Request(
+            "POST",
+            "/graphql",
+            _graphql_body(LEADERBOARD, {"period": period}),
+            json_type,
+            expect_text=leader,
             reject_text='"errors"',
         )
 
@@ -205,6 +241,31 @@ def build(
             hashes="hash",
         ),
         Scenario(
+            "referral-stats-100",
+            f"me {{ referralStats {{ ... daily(days: 30) }} }}, {small.referrals:,} referrals",
+            "app",
+            referral_stats(small),
+        ),
+        Scenario(
+            "referral-stats-big",
+            f"the same for the referrer with {big.referrals:,} referrals",
+            "app",
+            referral_stats(big),
+        ),
+        Scenario(
+            "leaderboard-big",
+            f"leaderboard(first: 10), all time; {big.referrals:,} referrals among"
+            f" {big.referrals + small.referrals + 3:,} accounts",
+            "app",
+            leaderboard("ALL_TIME", leader=f'"rank":1,"referrals":{big.referrals},'),
+        ),
+        Scenario(
+            "leaderboard-7d",
+            "leaderboard(period: LAST_7_DAYS, first: 10), the same accounts",
+            "app",
+            leaderboard("LAST_7_DAYS", leader=f'"node":{{"id":"{big.id}"'),
+        ),
+        Scenario(
             "code-under-login",
             "codeByEmail over GraphQL while a login load (same wrk settings) runs beside it",
             "app",
@@ -250,6 +311,10 @@ NAMES = [
     "login-rest",
     "register",
     "register-rest",
+    "referral-stats-100",
+    "referral-stats-big",
+    "leaderboard-big",
+    "leaderboard-7d",
     "code-under-login",
     subscriptions.SPREAD.name,
     subscriptions.ONE.name,

@@ -41,6 +41,8 @@ def service_environment(*, database_url: str, redis_url: str | None, port: int) 
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "SECRET_KEY": secrets.token_urlsafe(48),
+        # Scenarios that sign in (statistics) keep their token for the whole run.
+        "ACCESS_TOKEN_TTL": str(24 * 3600),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     if redis_url:
@@ -128,6 +130,14 @@ REFERRALS_BY_ID = (
     "query Referrals($id: ID!) { referralsById(id: $id, first: 50) { totalCount"
     " edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"
 )
+REFERRAL_STATS = (
+    "query Stats { me { referralStats { totalReferrals referralsLast7Days referralsLast30Days"
+    " visitsLast30Days daily(days: 30) { date referrals visits } } } }"
+)
+LEADERBOARD = (
+    "query Leaderboard($period: LeaderboardPeriod!) { leaderboard(period: $period, first: 10)"
+    " { edges { cursor rank referrals node { id email } } pageInfo { hasNextPage endCursor } } }"
+)
 REFERRALS_BY_ID_FULL = (
     "query Referrals($id: ID!) { referralsById(id: $id, first: 50) { totalCount"
     " edges { cursor node { id email createdAt } } pageInfo { hasNextPage endCursor } } }"
@@ -169,3 +179,10 @@ def seed_owner(base_url: str, *, run_id: str) -> Owner:
         if (found["codeByEmail"] or {}).get("code") != code:
             raise RuntimeError(f"codeByEmail does not find the seeded code: {found}")
     return Owner(id=int(user["register"]["id"]), email=email, password=PASSWORD, code=code)
+
+
+def sign_in(base_url: str, *, email: str, password: str = PASSWORD) -> str:
+    """An access token for a seeded account."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        login = graphql(client, LOGIN, {"input": {"email": email, "password": password}})
+    return str(login["login"]["accessToken"])

@@ -54,6 +54,7 @@ class Request:
     reject_text: str | None = None  # and must not contain this
     # Register-style requests: `{email}` in the body becomes a fresh address per request.
     unique_email_prefix: str | None = None
+    bearer: str | None = None  # sent as `Authorization: Bearer ...`
 
 
 def _lua_string(text: str) -> str:
@@ -72,6 +73,8 @@ def lua_script(request: Request) -> str:
     headers = ""
     if request.content_type:
         headers = f'wrk.headers["Content-Type"] = {_lua_string(request.content_type)}\n'
+    if request.bearer:
+        headers += f'wrk.headers["Authorization"] = {_lua_string("Bearer " + request.bearer)}\n'
     lines = [
         f"wrk.method = {_lua_string(request.method)}",
         f"wrk.path = {_lua_string(request.path)}",

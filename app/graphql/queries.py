@@ -9,6 +9,7 @@ import strawberry
 from app.domain.pages import parse_id
 from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Strawberry
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
+from app.graphql.leaderboard import LeaderboardConnection, LeaderboardPeriod
 from app.graphql.types import ReferralCode, ReferralConnection, User
 
 
@@ -48,3 +49,24 @@ class Query:
             scope.uow, user_id=parse_id(id), size=first, after=after
         )
         return await ReferralConnection.of(page, info)
+
+    @strawberry.field(
+        description="The users with most referrals in the period, most first, ties by user id; "
+        "public, emails masked. It may lag behind new referrals by up to 60 seconds."
+    )
+    async def leaderboard(
+        self,
+        info: strawberry.Info[Context],
+        period: Annotated[
+            LeaderboardPeriod, strawberry.argument(description="Which referrals count.")
+        ] = LeaderboardPeriod.ALL_TIME,
+        first: Annotated[
+            int, strawberry.argument(description="How many places to list: 1 to 100.")
+        ] = 10,
+        after: After = None,
+    ) -> LeaderboardConnection:
+        scope = info.context.scope
+        page = await scope.services.leaderboard.page(
+            scope.uow, period=period.period, size=first, after=after
+        )
+        return await LeaderboardConnection.of(page, info)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 
-from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 
 # Strawberry's own DateTime (ISO 8601 in and out), with what clients need to know about it.
 DATE_TIME = dataclasses.replace(
@@ -17,4 +17,11 @@ DATE_TIME = dataclasses.replace(
     specified_by_url="https://scalars.graphql.org/andimarek/date-time",
 )
 
-SCALAR_OVERRIDES: dict[object, object] = {datetime: DATE_TIME}
+# Strawberry's own Date, for the UTC days of statistics.
+DATE = dataclasses.replace(
+    DateDefinition,
+    description='An ISO 8601 calendar date, e.g. "2026-12-01": a UTC day.',
+    specified_by_url="https://scalars.graphql.org/andimarek/local-date",
+)
+
+SCALAR_OVERRIDES: dict[object, object] = {datetime: DATE_TIME, date: DATE}

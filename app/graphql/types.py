@@ -13,6 +13,7 @@ from app.domain.profiles import PROFILE_FIELDS
 from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Strawberry
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.graphql.selections import nodes_need_more_than_ids
+from app.graphql.stats import ReferralStats
 from app.models import User as UserRecord  # noqa: TC001 - Strawberry resolves Private fields
 
 if TYPE_CHECKING:
@@ -199,6 +200,16 @@ class User:
             return None
         record = await info.context.scope.loaders.profile.load(self.user_id)
         return Profile.from_record(record) if record is not None else None
+
+    @strawberry.field(
+        description="How the user's referral codes are doing; only for the user themself and "
+        "superusers (null for everyone else)."
+    )
+    async def referral_stats(self, info: strawberry.Info[Context]) -> ReferralStats | None:
+        if not self.private:
+            return None
+        summary = await info.context.scope.loaders.stats_summary.load(self.user_id)
+        return ReferralStats.of(self.user_id, summary) if summary is not None else None
 
 
 def sees_whole(viewer: UserRecord | None, user_id: int | None) -> bool:

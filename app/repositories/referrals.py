@@ -11,14 +11,20 @@ from app.models import Referral, User
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
 
     from sqlmodel.ext.asyncio.session import AsyncSession
     from sqlmodel.sql.expression import Select
 
 
-async def add(session: AsyncSession, *, referee_id: int, referrer_id: int, code_id: int) -> None:
-    """Record that the referee joined through the referrer's code."""
-    session.add(Referral(referee_id=referee_id, referrer_id=referrer_id, code_id=code_id))
+async def add(
+    session: AsyncSession, *, referee_id: int, referrer_id: int, code_id: int, created_at: datetime
+) -> None:
+    """Record that the referee joined through the referrer's code at `created_at`."""
+    referral = Referral(
+        referee_id=referee_id, referrer_id=referrer_id, code_id=code_id, created_at=created_at
+    )
+    session.add(referral)
     await session.flush()
 
 

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
     from app.services.accounts import Accounts
     from app.services.codes import Codes
     from app.services.events import EventLog
+    from app.services.leaderboard import Leaderboard
     from app.services.live import ReferralFeed
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
+    from app.services.stats import Statistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,5 +30,7 @@ class Services:
     sessions: Sessions
     codes: Codes
     referrals: Referrals
+    stats: Statistics
+    leaderboard: Leaderboard
     events: EventLog
     feed: ReferralFeed

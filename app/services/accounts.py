@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain import events
 from app.domain.accounts import EnrichmentStatus, check_password, normalize_email
+from app.domain.clock import utcnow
+from app.domain.stats import day_of
 from app.errors import (
     BadUserInput,
     EmailRejected,
@@ -19,6 +21,7 @@ from app.errors import (
 from app.models import User
 from app.repositories import profiles as profile_repo
 from app.repositories import referrals as referral_repo
+from app.repositories import stats as stats_repo
 from app.repositories import users as user_repo
 
 if TYPE_CHECKING:
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from app.domain.clock import Clock
     from app.domain.codes import Code
     from app.models import Profile
     from app.security import PasswordHasher
@@ -74,6 +78,7 @@ class Accounts:
         unknown_user_hash: str,
         email_checker: EmailChecker | None = None,
         enrichment: EnrichmentSubmitter | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self._hasher = hasher
         self._codes = codes
@@ -82,6 +87,7 @@ class Accounts:
         self._unknown_user_hash = unknown_user_hash
         self._email_checker = email_checker
         self._enrichment = enrichment
+        self._clock = clock
 
     async def register(
         self, uow: UnitOfWork, *, email: str, password: str, referral_code: str | None = None
@@ -169,16 +175,22 @@ class Accounts:
             raise EmailRejected
         return verdict.outcome
 
-    @staticmethod
-    async def _insert(session: AsyncSession, *, user: User, code: Code | None) -> None:
-        """The account and, with a code, the referral and its owner's count."""
+    async def _insert(self, session: AsyncSession, *, user: User, code: Code | None) -> None:
+        """The account and, with a code, the referral and its owner's counts (in all, and on
+        the UTC day it joined)."""
         await user_repo.add(session, user=user)
         if code is not None:
             assert user.id is not None
+            joined_at = self._clock()
             await referral_repo.add(
-                session, referee_id=user.id, referrer_id=code.owner_id, code_id=code.id
+                session,
+                referee_id=user.id,
+                referrer_id=code.owner_id,
+                code_id=code.id,
+                created_at=joined_at,
             )
             await user_repo.increment_referral_count(session, user_id=code.owner_id)
+            await stats_repo.count_referral(session, user_id=code.owner_id, day=day_of(joined_at))
 
     async def _record_events(
         self, transaction: Transaction, *, user: User, code: Code | None

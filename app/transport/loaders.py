@@ -12,11 +12,13 @@ from app.errors import DomainError
 if TYPE_CHECKING:
     from app.domain.codes import Code
     from app.domain.pages import ReferralPage
+    from app.domain.stats import DayCount, StatsSummary
     from app.models import Profile, User
     from app.services import Services
     from app.uow import UnitOfWork
 
 PageKey = tuple[int, int, str | None]  # (referrer id, page size, after cursor)
+DailyKey = tuple[int, int]  # (user id, days)
 
 
 class Loaders:
@@ -28,6 +30,8 @@ class Loaders:
         self.referrer_id = DataLoader(self._load_referrer_ids)
         self.profile = DataLoader(self._load_profiles)
         self.referral_page = DataLoader(self._load_referral_pages)
+        self.stats_summary = DataLoader(self._load_stats_summaries)
+        self.daily_stats = DataLoader(self._load_daily_stats)
 
     async def _load_users(self, ids: list[int]) -> list[User | None]:
         found = await self._services.accounts.by_ids(self._uow, user_ids=ids)
@@ -64,3 +68,22 @@ class Loaders:
             else:
                 pages.update({(rid, size, after): found.get(rid) for rid in referrer_ids})
         return [pages[key] for key in keys]
+
+    async def _load_stats_summaries(self, user_ids: list[int]) -> list[StatsSummary | None]:
+        found = await self._services.stats.summaries(self._uow, user_ids=user_ids)
+        return [found.get(user_id) for user_id in user_ids]
+
+    async def _load_daily_stats(self, keys: list[DailyKey]) -> list[list[DayCount] | DomainError]:
+        """Keys grouped by their number of days: one read each; a wrong number fails its own."""
+        by_days: dict[int, list[int]] = {}
+        for user_id, days in keys:
+            by_days.setdefault(days, []).append(user_id)
+        series: dict[DailyKey, list[DayCount] | DomainError] = {}
+        for days, user_ids in by_days.items():
+            try:
+                found = await self._services.stats.daily(self._uow, user_ids=user_ids, days=days)
+            except DomainError as error:
+                series.update({(user_id, days): error for user_id in user_ids})
+            else:
+                series.update({(user_id, days): found[user_id] for user_id in user_ids})
+        return [series[key] for key in keys]
