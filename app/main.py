@@ -25,7 +25,7 @@ from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
 from app.metrics import Metrics
 from app.metrics_endpoint import scrape
-from app.observability import AccessLogMiddleware, RequestIdMiddleware
+from app.observability import RequestLogMiddleware
 from app.periodic import PeriodicJob
 from app.pubsub import PubSub, pubsub_for
 from app.rate_limits import RateLimiter
@@ -225,8 +225,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> St
         *rest_routes(settings),
     ]
     middleware = [
-        Middleware(RequestIdMiddleware),
-        Middleware(AccessLogMiddleware),
+        Middleware(RequestLogMiddleware),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # The options `serve` gives uvicorn. Its access log is off: the app writes its own
-# (app.observability.AccessLogMiddleware), without the paths and query strings that carry emails.
+# (app.observability.RequestLogMiddleware), without the paths and query strings that carry emails.
 # Its httptools protocol gets a limit on request heads (app.header_limit); WebSocket messages
 # are not compressed.
 SERVER_OPTIONS: dict[str, Any] = {

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from app.main import create_app
-from app.observability import AccessLogMiddleware, configure_logging
+from app.observability import RequestLogMiddleware, configure_logging
 from app.redaction import REDACTED, install_redaction
 from app.repositories import users as user_repo
 from app.settings import load_settings
@@ -184,5 +184,7 @@ async def test_a_request_that_raises_before_answering_is_logged_as_a_500(
 
     caplog.set_level(logging.INFO, logger="app.access")
     with pytest.raises(RuntimeError):
-        await AccessLogMiddleware(broken)({"type": "http", "method": "GET"}, receive, send)
+        await RequestLogMiddleware(broken)(
+            {"type": "http", "method": "GET", "headers": []}, receive, send
+        )
     assert [line.rpartition(" ")[0] for line in access_lines(caplog)] == ["GET <unmatched> 500"]
