@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     REFERRAL_CODE_INVALID = "REFERRAL_CODE_INVALID"
     REFERRAL_CODE_EXPIRED = "REFERRAL_CODE_EXPIRED"
+    REFERRAL_CODE_EXHAUSTED = "REFERRAL_CODE_EXHAUSTED"
     EMAIL_REJECTED = "EMAIL_REJECTED"
     RATE_LIMITED = "RATE_LIMITED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -122,6 +123,11 @@ class ReferralCodeInvalid(DomainError):
 class ReferralCodeExpired(DomainError):
     code = ErrorCode.REFERRAL_CODE_EXPIRED
     message = "This referral code has expired."
+
+
+class ReferralCodeExhausted(DomainError):
+    code = ErrorCode.REFERRAL_CODE_EXHAUSTED
+    message = "This referral code has been used as many times as it allows."
 
 
 class EmailRejected(DomainError):

@@ -94,6 +94,22 @@ class ReferralCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     deleted_at: datetime | None = _timestamp(nullable=True)
     retired_at: datetime | None = _timestamp(nullable=True)
+    # Registrations admitted at most (None: unlimited), and made so far; a conditional UPDATE
+    # in the registration's transaction keeps `uses <= max_uses` (app.repositories.codes).
+    max_uses: int | None = Field(default=None, nullable=True)
+    uses: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Visits of the share link counted, flushed in batches (app.services.visits).
+    visits: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class CodeVisitDaily(SQLModel, table=True):
+    """Visits of a code's share link counted on one UTC day (statistics sum them)."""
+
+    __tablename__ = "code_visit_daily"
+
+    code_id: int = Field(foreign_key="referral_code.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    visits: int = 0
 
 
 class Referral(SQLModel, table=True):

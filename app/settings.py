@@ -69,6 +69,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # The service's public origin (share links) and where share links land; None: derived.
+    public_url_setting: str | None = Field(default=None, alias="public_url")
+    landing_url_setting: str | None = Field(default=None, alias="landing_url")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] | None = None  # json by default in production
     db_pool_size: int = Field(default=10, gt=0)
@@ -141,6 +144,29 @@ class Settings(BaseSettings):
                     "when APP_ENV=production"
                 )
         return self
+
+    @field_validator("public_url_setting", "landing_url_setting")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an http(s) URL like https://example.com, not {value!r}")
+        return value.strip()
+
+    @cached_property
+    def public_url(self) -> str:
+        """PUBLIC_URL without a trailing slash; by default http://HOST:PORT."""
+        if self.public_url_setting:
+            return self.public_url_setting.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @cached_property
+    def landing_url(self) -> str:
+        """LANDING_URL, where share links send visitors; by default the root page."""
+        return self.landing_url_setting or f"{self.public_url}/"
 
     @property
     def is_production(self) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from app.migrate import alembic_config
-from app.models import Referral, ReferralCode, User
+from app.models import Referral, User, UTCDateTime
 from tests.servers import fresh_postgres_database, require_server
 
 if TYPE_CHECKING:
@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 BEFORE = "events"
+# referral_code as it was at BEFORE (the model has columns added by later migrations).
+CODE_AT_BEFORE = sa.table(
+    "referral_code",
+    sa.column("id", sa.Integer),
+    sa.column("code", sa.String),
+    sa.column("owner_id", sa.Integer),
+    sa.column("created_at", UTCDateTime),
+    sa.column("expires_at", UTCDateTime),
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.needs_server)])
@@ -61,7 +70,7 @@ async def test_existing_referrals_are_counted_on_their_utc_days(database_url: st
                 ],
             )
             await connection.execute(
-                sa.insert(ReferralCode.__table__),  # type: ignore[arg-type]
+                sa.insert(CODE_AT_BEFORE),
                 [
                     {
                         "id": 1,

@@ -3,7 +3,8 @@
 Entries are `{"v": code}`, `{"none": 1}` or a tombstone `{"stale": token}`. A lookup that
 misses remembers what it saw; the caller reads the database and fills the key with SET NX, or
 with compare-and-set over the tombstone it saw, so that a fill racing an invalidation loses. An
-entry never outlives the expiry of the code it holds.
+entry never outlives the expiry of the code it holds. Its `uses` may lag behind the database
+(registrations do not rewrite it), but the registration that uses a code up invalidates it.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def code_to_json(code: Code) -> dict[str, Any]:
         "created_at": code.created_at.isoformat(),
         "expires_at": code.expires_at.isoformat(),
         "deleted": code.deleted,
+        "max_uses": code.max_uses,
+        "uses": code.uses,
     }
 
 
@@ -123,4 +126,7 @@ def code_from_json(data: dict[str, Any]) -> Code:
         created_at=datetime.fromisoformat(data["created_at"]),
         expires_at=datetime.fromisoformat(data["expires_at"]),
         deleted=data["deleted"],
+        # Absent from entries written before usage limits: those codes had none.
+        max_uses=data.get("max_uses"),
+        uses=data.get("uses", 0),
     )

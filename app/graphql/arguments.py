@@ -44,3 +44,7 @@ class CreateCodeInput:
     expires_at: datetime = strawberry.field(
         description="In the future and at most 365 days ahead (CODE_MAX_TTL_DAYS)."
     )
+    max_uses: int | None = strawberry.field(
+        default=None,
+        description="How many registrations the code admits, 1 to 1000000; null: unlimited.",
+    )

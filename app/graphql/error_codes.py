@@ -34,6 +34,8 @@ DESCRIPTIONS: dict[str, str] = {
     ErrorCode.REFERRAL_CODE_INVALID: "Registering with a code that does not exist or was "
     "deleted. REST: 400.",
     ErrorCode.REFERRAL_CODE_EXPIRED: "Registering with an expired code. REST: 400.",
+    ErrorCode.REFERRAL_CODE_EXHAUSTED: "Registering with a code that reached its `maxUses`. "
+    "REST: 400.",
     ErrorCode.EMAIL_REJECTED: "The email verifier says the address is undeliverable, invalid "
     "or disposable. REST: 400.",
     ErrorCode.RATE_LIMITED: "Too many requests from this client; `extensions.retryAfter` "

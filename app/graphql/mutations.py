@@ -98,6 +98,7 @@ class Mutation:
             owner=await scope.require_viewer(),
             expires_at=input.expires_at,
             code=input.code,
+            max_uses=input.max_uses,
         )
         return ReferralCode.from_code(code)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from app.domain.accounts import mask_email
+from app.domain.codes import Code, share_url
 from app.domain.pages import encode_cursor
 from app.domain.profiles import PROFILE_FIELDS
 from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Strawberry
@@ -17,9 +18,9 @@ from app.graphql.stats import ReferralStats
 from app.models import User as UserRecord  # noqa: TC001 - Strawberry resolves Private fields
 
 if TYPE_CHECKING:
-    from app.domain.codes import Code
     from app.domain.pages import ReferralPage
     from app.models import Profile as ProfileRecord
+    from app.services.codes import CodeCounts
     from app.services.live import JoinedReferral
     from app.services.sessions import IssuedTokens
 
@@ -36,6 +37,7 @@ class ReferralCode:
     )
     expires_at: datetime = strawberry.field(description="When the code stops being active.")
     created_at: datetime = strawberry.field(description="When the code was created.")
+    record: strawberry.Private[Code]
 
     @classmethod
     def from_code(cls, code: Code) -> ReferralCode:
@@ -44,7 +46,47 @@ class ReferralCode:
             code=code.code,
             expires_at=code.expires_at,
             created_at=code.created_at,
+            record=code,
         )
+
+    @strawberry.field(
+        description='The link to share: PUBLIC_URL + "/r/" + code. It redirects to the '
+        "sign-up page (LANDING_URL) with `ref=<code>` and counts the visit."
+    )
+    def share_url(self, info: strawberry.Info[Context]) -> str:
+        return share_url(info.context.scope.runtime.settings.public_url, self.code)
+
+    @strawberry.field(
+        description="How many registrations the code admits (null: unlimited); only for its "
+        "owner and superusers (null for everyone else)."
+    )
+    async def max_uses(self, info: strawberry.Info[Context]) -> int | None:
+        return self.record.max_uses if await self._owner_sees(info) else None
+
+    @strawberry.field(
+        description="Registrations made with the code; only for its owner and superusers "
+        "(null for everyone else)."
+    )
+    async def uses(self, info: strawberry.Info[Context]) -> int | None:
+        counts = await self._counts(info)
+        return counts.uses if counts is not None else None
+
+    @strawberry.field(
+        description="Visits of `shareUrl` counted (one per client address and hour; counted "
+        "within a second); only for its owner and superusers (null for everyone else)."
+    )
+    async def visits(self, info: strawberry.Info[Context]) -> int | None:
+        counts = await self._counts(info)
+        return counts.visits if counts is not None else None
+
+    async def _owner_sees(self, info: strawberry.Info[Context]) -> bool:
+        return sees_whole(await info.context.scope.viewer(), self.record.owner_id)
+
+    async def _counts(self, info: strawberry.Info[Context]) -> CodeCounts | None:
+        """The code's counts read now (batched), if the viewer may see them."""
+        if not await self._owner_sees(info):
+            return None
+        return await info.context.scope.loaders.code_counts.load(self.record.id)
 
 
 @strawberry.type(description="What enrichment found about a person; any field may be null.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select, update
+from sqlmodel import col, or_, select, update
 
 from app.models import ReferralCode, User
 
@@ -82,3 +82,62 @@ async def retire(
         update(ReferralCode).where(col(ReferralCode.id) == code_id, _current()).values(**values)
     )
     return result.rowcount == 1
+
+
+async def use(
+    session: AsyncSession, *, code_id: int, now: datetime
+) -> tuple[int, int | None] | None:
+    """Count one registration with the code if it is active now, within its limit: the
+    `(uses, max_uses)` after it, or None when the code is deleted, expired or used up.
+
+    One conditional UPDATE: on PostgreSQL concurrent registrations queue on the row's lock and
+    each re-checks the condition against the row the previous one committed; SQLite runs one
+    write transaction at a time. So no more than `max_uses` ever pass.
+    """
+    result = await session.exec(
+        update(ReferralCode)
+        .where(
+            col(ReferralCode.id) == code_id,
+            col(ReferralCode.deleted_at).is_(None),
+            col(ReferralCode.expires_at) > now,
+            or_(
+                col(ReferralCode.max_uses).is_(None),
+                col(ReferralCode.uses) < col(ReferralCode.max_uses),
+            ),
+        )
+        .values(uses=col(ReferralCode.uses) + 1)
+        .returning(col(ReferralCode.uses), col(ReferralCode.max_uses))
+    )
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def get(session: AsyncSession, *, code_id: int) -> ReferralCode | None:
+    """The code with this id, as committed now (not the session's copy of it), or None."""
+    result = await session.exec(
+        select(ReferralCode)
+        .where(col(ReferralCode.id) == code_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
+async def owner_email(session: AsyncSession, *, owner_id: int) -> str | None:
+    """The email of the code owner with this id (for forgetting what the cache holds)."""
+    result = await session.exec(select(User.email).where(col(User.id) == owner_id))
+    return result.first()
+
+
+async def list_counts(
+    session: AsyncSession, *, code_ids: Iterable[int]
+) -> list[tuple[int, int, int]]:
+    """`(id, uses, visits)` of these codes, as counted now."""
+    ids = list(set(code_ids))
+    if not ids:
+        return []
+    result = await session.exec(
+        select(ReferralCode.id, ReferralCode.uses, ReferralCode.visits).where(
+            col(ReferralCode.id).in_(ids)
+        )
+    )
+    return [(row[0], row[1], row[2]) for row in result.all() if row[0] is not None]

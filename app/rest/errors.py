@@ -28,6 +28,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.REFERRAL_CODE_INVALID: 400,
     ErrorCode.REFERRAL_CODE_EXPIRED: 400,
+    ErrorCode.REFERRAL_CODE_EXHAUSTED: 400,
     ErrorCode.EMAIL_REJECTED: 400,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,

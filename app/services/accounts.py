@@ -27,8 +27,6 @@ from app.repositories import users as user_repo
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
     from app.domain.clock import Clock
     from app.domain.codes import Code
     from app.models import Profile
@@ -113,7 +111,7 @@ class Accounts:
         )
         try:
             async with uow.write() as transaction:
-                await self._insert(transaction.session, user=user, code=code)
+                await self._insert(transaction, user=user, code=code)
                 await self._record_events(transaction, user=user, code=code)
                 transaction.after_commit(lambda: self._after_registration(user))
         except IntegrityError as exc:
@@ -175,9 +173,13 @@ class Accounts:
             raise EmailRejected
         return verdict.outcome
 
-    async def _insert(self, session: AsyncSession, *, user: User, code: Code | None) -> None:
-        """The account and, with a code, the referral and its owner's counts (in all, and on
-        the UTC day it joined)."""
+    async def _insert(self, transaction: Transaction, *, user: User, code: Code | None) -> None:
+        """The account and, with a code, the code's use (refused when it is no longer active
+        or used up: nothing is written then), the referral and its owner's counts (in all, and
+        on the UTC day it joined)."""
+        session = transaction.session
+        if code is not None:
+            await self._codes.use(transaction, code=code)
         await user_repo.add(session, user=user)
         if code is not None:
             assert user.id is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
@@ -10,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from app.domain import events
 from app.domain.accounts import normalize_email
 from app.domain.clock import utcnow
-from app.domain.codes import Code, check_expiry, generate_code, normalize_code
+from app.domain.codes import Code, check_expiry, check_max_uses, generate_code, normalize_code
 from app.errors import (
     ActiveCodeExists,
     CodeTaken,
+    DomainError,
     NoActiveCode,
+    ReferralCodeExhausted,
     ReferralCodeExpired,
     ReferralCodeInvalid,
 )
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from app.domain.clock import Clock
     from app.models import User
     from app.services.events import EventLog
-    from app.uow import UnitOfWork
+    from app.uow import Transaction, UnitOfWork
 
 GENERATION_ATTEMPTS = 8
 
@@ -46,7 +48,17 @@ def as_code(row: ReferralCode) -> Code:
         created_at=row.created_at,
         expires_at=row.expires_at,
         deleted=row.deleted_at is not None,
+        max_uses=row.max_uses,
+        uses=row.uses,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCounts:
+    """How often a code was used and its share link visited, as counted now."""
+
+    uses: int
+    visits: int
 
 
 class Codes:
@@ -61,17 +73,26 @@ class Codes:
         self._clock = clock
 
     async def create(
-        self, uow: UnitOfWork, *, owner: User, expires_at: datetime, code: str | None = None
+        self,
+        uow: UnitOfWork,
+        *,
+        owner: User,
+        expires_at: datetime,
+        code: str | None = None,
+        max_uses: int | None = None,
     ) -> Code:
         """Give the owner a new active code; CONFLICT while one is active or the value is taken."""
         now = self._clock()
         expiry = check_expiry(expires_at, now=now, max_days=self._max_ttl_days)
+        limit = check_max_uses(max_uses)
         chosen = normalize_code(code) if code is not None else None
         assert owner.id is not None
         for _ in range(GENERATION_ATTEMPTS):
             value = chosen or generate_code()
             try:
-                created = await self._insert(uow, owner=owner, value=value, expiry=expiry, now=now)
+                created = await self._insert(
+                    uow, owner=owner, value=value, expiry=expiry, limit=limit, now=now
+                )
             except IntegrityError:
                 # The database decided a race: tell which rule it enforced.
                 if await self._has_active_code(uow, owner_id=owner.id, now=now):
@@ -83,7 +104,14 @@ class Codes:
         raise CodeTaken("Could not find a free code; try again.")
 
     async def _insert(
-        self, uow: UnitOfWork, *, owner: User, value: str, expiry: datetime, now: datetime
+        self,
+        uow: UnitOfWork,
+        *,
+        owner: User,
+        value: str,
+        expiry: datetime,
+        limit: int | None,
+        now: datetime,
     ) -> Code:
         assert owner.id is not None
         async with uow.write() as transaction:
@@ -93,9 +121,13 @@ class Codes:
                 if as_code(current).is_active(now):
                     raise ActiveCodeExists
                 await code_repo.retire(session, code_id=as_code(current).id, now=now)
-            row = ReferralCode(code=value, owner_id=owner.id, created_at=now, expires_at=expiry)
+            row = ReferralCode(
+                code=value, owner_id=owner.id, created_at=now, expires_at=expiry, max_uses=limit
+            )
             created = as_code(await code_repo.add(session, code=row))
-            await self._events.record(transaction, events.code_created(created, max_uses=None))
+            await self._events.record(
+                transaction, events.code_created(created, max_uses=created.max_uses)
+            )
             transaction.after_commit(
                 lambda: self._cache.invalidate(email=owner.email, code=created.code)
             )
@@ -132,18 +164,56 @@ class Codes:
 
     async def joinable(self, uow: UnitOfWork, *, code: str) -> Code:
         """The active code a newcomer registers with, through the cache; BAD_USER_INPUT for a
-        malformed one, REFERRAL_CODE_INVALID or REFERRAL_CODE_EXPIRED for one they cannot use."""
+        malformed one, REFERRAL_CODE_INVALID, _EXPIRED or _EXHAUSTED for one they cannot use."""
         value = normalize_code(code, field="referral_code")
         found = await self._through_cache(
             uow,
             await self._cache.by_code(value),
             lambda session: code_repo.get_by_code(session, code=value),
         )
-        if found is None or found.deleted:
-            raise ReferralCodeInvalid
-        if not found.is_active(self._clock()):
-            raise ReferralCodeExpired
+        refusal = self._refusal(found, now=self._clock())
+        if refusal is not None:
+            raise refusal
+        assert found is not None
         return found
+
+    async def use(self, transaction: Transaction, *, code: Code) -> None:
+        """Count a registration with the code, in the registration's transaction: the database
+        admits it only while the code is active and within its limit (REFERRAL_CODE_INVALID,
+        _EXPIRED or _EXHAUSTED otherwise, and the registration rolls back).
+
+        The registration that uses the code up forgets it in the cache once committed, before
+        it is answered, as `delete` does: from then on no lookup serves it.
+        """
+        session = transaction.session
+        now = self._clock()
+        counted = await code_repo.use(session, code_id=code.id, now=now)
+        if counted is None:
+            row = await code_repo.get(session, code_id=code.id)
+            now_seen = as_code(row) if row is not None else None
+            # The UPDATE's condition is the refusal's own, so the row it refused has one.
+            raise self._refusal(now_seen, now=now) or ReferralCodeInvalid()
+        uses, max_uses = counted
+        if max_uses is not None and uses >= max_uses:
+            email = await code_repo.owner_email(session, owner_id=code.owner_id)
+            transaction.after_commit(lambda: self._cache.invalidate(email=email, code=code.code))
+
+    async def counts(self, uow: UnitOfWork, *, code_ids: Iterable[int]) -> dict[int, CodeCounts]:
+        """The uses and visits of these codes, read now (the cache does not keep counts)."""
+        async with uow.read() as session:
+            rows = await code_repo.list_counts(session, code_ids=code_ids)
+        return {code_id: CodeCounts(uses=uses, visits=visits) for code_id, uses, visits in rows}
+
+    @staticmethod
+    def _refusal(code: Code | None, *, now: datetime) -> DomainError | None:
+        """Why a newcomer cannot register with this code now, or None when they can."""
+        if code is None or code.deleted:
+            return ReferralCodeInvalid()
+        if code.used_up:
+            return ReferralCodeExhausted()
+        if not code.is_active(now):
+            return ReferralCodeExpired()
+        return None
 
     async def active_by_owners(
         self, uow: UnitOfWork, *, owner_ids: Iterable[int]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from app.domain.stats import DayCount, StatsSummary
     from app.models import Profile, User
     from app.services import Services
+    from app.services.codes import CodeCounts
     from app.uow import UnitOfWork
 
 PageKey = tuple[int, int, str | None]  # (referrer id, page size, after cursor)
@@ -27,6 +28,7 @@ class Loaders:
         self._uow = uow
         self.user = DataLoader(self._load_users)
         self.active_code = DataLoader(self._load_active_codes)
+        self.code_counts = DataLoader(self._load_code_counts)
         self.referrer_id = DataLoader(self._load_referrer_ids)
         self.profile = DataLoader(self._load_profiles)
         self.referral_page = DataLoader(self._load_referral_pages)
@@ -40,6 +42,10 @@ class Loaders:
     async def _load_active_codes(self, owner_ids: list[int]) -> list[Code | None]:
         found = await self._services.codes.active_by_owners(self._uow, owner_ids=owner_ids)
         return [found.get(owner_id) for owner_id in owner_ids]
+
+    async def _load_code_counts(self, code_ids: list[int]) -> list[CodeCounts | None]:
+        found = await self._services.codes.counts(self._uow, code_ids=code_ids)
+        return [found.get(code_id) for code_id in code_ids]
 
     async def _load_referrer_ids(self, referee_ids: list[int]) -> list[int | None]:
         found = await self._services.referrals.referrer_ids(self._uow, referee_ids=referee_ids)
