@@ -1,4 +1,4 @@
-"""Command line: `python -m app serve | migrate | export-schema`."""
+"""Command line: `python -m app serve | migrate | export-schema | superuser EMAIL [--revoke]`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
@@ -51,6 +55,42 @@ def export_schema(directory: Path = SCHEMA_DIR) -> None:
     (directory / "openapi.json").write_text(openapi_json())
 
 
+def superuser(email: str, *, revoke: bool) -> None:
+    """Make the existing account EMAIL a superuser (or no longer one, with `revoke`)."""
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.errors import NotFound
+
+    try:
+        asyncio.run(_set_superuser(_settings(), email=email, superuser=not revoke))
+    except NotFound as error:
+        print(f"error: {error.detail()}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except SQLAlchemyError as error:
+        print(
+            f"error: the database cannot be used ({type(error).__name__}); is it reachable, "
+            "and migrated (python -m app migrate)?",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+    print(f"{email} is {'no longer ' if revoke else 'now '}a superuser")
+
+
+async def _set_superuser(settings: Settings, *, email: str, superuser: bool) -> None:
+    from app.db import Database
+    from app.services.admin import Admin
+    from app.uow import unit_of_work
+
+    database = Database.from_settings(settings)
+    try:
+        async with unit_of_work(database, writes=True) as work:
+            await Admin().set_superuser(work, email=email, superuser=superuser)
+    finally:
+        await database.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="referrals", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,11 +98,18 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--workers", type=int, default=1, help="worker processes")
     commands.add_parser("migrate", help="apply pending migrations and exit")
     commands.add_parser("export-schema", help="write schema/schema.graphql and schema/openapi.json")
+    superuser_parser = commands.add_parser(
+        "superuser", help="make an existing account a superuser (--revoke: no longer one)"
+    )
+    superuser_parser.add_argument("email", help="the account's email address")
+    superuser_parser.add_argument("--revoke", action="store_true", help="take the role away")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.workers)
     elif args.command == "migrate":
         migrate()
+    elif args.command == "superuser":
+        superuser(args.email, revoke=args.revoke)
     else:
         export_schema()
 

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from app import health
+from app import health, share
 from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
@@ -30,6 +30,7 @@ from app.periodic import PeriodicJob
 from app.pubsub import PubSub, pubsub_for
 from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
+from app.root_page import root_page
 from app.runtime import Runtime
 from app.security import PasswordHasher, TokenCodec
 from app.services import Services
@@ -43,6 +44,7 @@ from app.services.referrals import Referrals
 from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
 from app.services.stats import Statistics
+from app.services.visits import Visits
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
 
@@ -87,7 +89,14 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
         revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
     )
     pubsub = pubsub_for(settings.redis_url, prefix=settings.redis_channel_prefix)
+    visits = Visits(
+        store=cache,
+        database=database,
+        namespace=database_namespace(settings.database_url),
+        clock=clock,
+    )
     try:
+        await visits.start()
         if enrichment is not None:
             await enrichment.start()
         await pruning.start()
@@ -104,8 +113,10 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
             revocations=revocations,
             clock=clock,
             pubsub=pubsub,
+            visits=visits,
         )
     finally:
+        await visits.stop()  # the visits still buffered are written before the database goes
         await pubsub.close()
         await pruning.stop()
         if enrichment is not None:
@@ -131,6 +142,7 @@ async def _wire(
     revocations: RevocationList,
     clock: Clock,
     pubsub: PubSub,
+    visits: Visits,
 ) -> Runtime:
     """The services, each given what it uses, and the runtime that holds them."""
     code_cache = CodeCache(cache, ttl=settings.code_cache_ttl, metrics=metrics)
@@ -181,6 +193,7 @@ async def _wire(
             ),
             events=events,
             feed=feed,
+            visits=visits,
         ),
     )
 
@@ -222,6 +235,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> St
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
         Route("/metrics", scrape, methods=["GET"]),
+        Route("/", root_page, methods=["GET"]),
+        Route(share.ROUTE, share.ShareRedirect(settings.landing_url), methods=["GET"]),
         *rest_routes(settings),
     ]
     middleware = [

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, or_, select, update
 
-from app.models import ReferralCode, User
+from app.models import CodeVisitDaily, ReferralCode, User
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
+    from datetime import date, datetime
 
     from sqlalchemy import ColumnElement
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -141,3 +145,34 @@ async def list_counts(
         )
     )
     return [(row[0], row[1], row[2]) for row in result.all() if row[0] is not None]
+
+
+async def add_visits(session: AsyncSession, *, counts: dict[tuple[int, date], int]) -> None:
+    """Add visits counted per (code id, UTC day) to each code's total and its day's row.
+
+    Rows are touched in id order, so that two instances flushing at once cannot deadlock.
+    """
+    totals: Counter[int] = Counter()
+    for (code_id, _), visits in counts.items():
+        totals[code_id] += visits
+    table = ReferralCode.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    await connection.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("code_id"))
+        .values(visits=table.c.visits + sa.bindparam("added")),
+        [{"code_id": code_id, "added": added} for code_id, added in sorted(totals.items())],
+    )
+    dialect = connection.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {"code_id": code_id, "day": day, "visits": visits}
+        for (code_id, day), visits in sorted(counts.items())
+    ]
+    statement = insert(CodeVisitDaily).values(rows)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["code_id", "day"],
+            set_={"visits": col(CodeVisitDaily.visits) + statement.excluded.visits},
+        )
+    )

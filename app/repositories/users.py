@@ -46,3 +46,11 @@ async def increment_referral_count(session: AsyncSession, *, user_id: int) -> No
     await session.exec(
         update(User).where(col(User.id) == user_id).values(referral_count=User.referral_count + 1)  # type: ignore[operator]
     )
+
+
+async def set_superuser(session: AsyncSession, *, email: str, superuser: bool) -> bool:
+    """Set whether the account with this email is a superuser; False when there is none."""
+    result = await session.exec(
+        update(User).where(col(User.email) == email).values(is_superuser=superuser)
+    )
+    return result.rowcount == 1

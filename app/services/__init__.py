@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.services.referrals import Referrals
     from app.services.sessions import Sessions
     from app.services.stats import Statistics
+    from app.services.visits import Visits
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,4 @@ class Services:
     leaderboard: Leaderboard
     events: EventLog
     feed: ReferralFeed
+    visits: Visits

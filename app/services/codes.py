@@ -177,6 +177,17 @@ class Codes:
         assert found is not None
         return found
 
+    async def shared(self, uow: UnitOfWork, *, code: str) -> Code | None:
+        """The active code a share link names, through the cache; None for one that is not
+        (unknown, deleted, expired, used up); BAD_USER_INPUT for a malformed one."""
+        value = normalize_code(code)
+        found = await self._through_cache(
+            uow,
+            await self._cache.by_code(value),
+            lambda session: code_repo.get_by_code(session, code=value),
+        )
+        return found if found is not None and found.is_active(self._clock()) else None
+
     async def use(self, transaction: Transaction, *, code: Code) -> None:
         """Count a registration with the code, in the registration's transaction: the database
         admits it only while the code is active and within its limit (REFERRAL_CODE_INVALID,
