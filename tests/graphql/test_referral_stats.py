@@ -226,3 +226,23 @@ async def test_visits_of_every_code_of_the_user_are_summed_by_utc_day(
     ]
     month = await stats(api, token, days=30)
     assert sum(day["visits"] for day in month["daily"]) == month["visitsLast30Days"]
+
+
+async def test_share_link_visits_count_on_the_utc_day_they_were_counted(
+    api: Api, clock: MovableClock
+) -> None:
+    _, token, code = await referrer(api)
+    assert (await api.http.get(f"/r/{code}")).status_code == 302  # 2026-11-20 23:59:59
+    clock.set(at("2026-11-21T00:00:01"))
+    async with Api.connect(api.app, client="127.0.0.2") as elsewhere:
+        assert (await elsewhere.http.get(f"/r/{code.lower()}")).status_code == 302
+
+    expected = [("2026-11-20", 1), ("2026-11-21", 1)]
+    found: dict[str, Any] = {}
+    for _ in range(50):  # visits are flushed within a second
+        found = await stats(api, token, days=2)
+        if [(day["date"], day["visits"]) for day in found["daily"]] == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert [(day["date"], day["visits"]) for day in found["daily"]] == expected
+    assert found["visitsLast30Days"] == 2
