@@ -17,12 +17,14 @@ from app.body_limit import BodySizeLimitMiddleware
 from app.cache import CacheStore, CodeCache
 from app.db import Database
 from app.domain.clock import utcnow
+from app.domain.webhooks import UrlPolicy
 from app.errors import ErrorCode
 from app.graphql.error_codes import GraphQLCode
 from app.graphql.live import LiveGraphQLApp
 from app.graphql.schema import build_schema
 from app.graphql.view import GraphQLApp
 from app.integrations import build_email_verifier, build_enricher
+from app.integrations.webhooks import WebhookSender
 from app.metrics import Metrics
 from app.metrics_endpoint import scrape
 from app.observability import RequestLogMiddleware
@@ -32,10 +34,11 @@ from app.rate_limits import RateLimiter
 from app.rest import rest_exception_handlers, rest_routes
 from app.root_page import root_page
 from app.runtime import Runtime
-from app.security import PasswordHasher, TokenCodec
+from app.security import PasswordHasher, SecretBox, TokenCodec
 from app.services import Services
 from app.services.accounts import Accounts
 from app.services.codes import Codes
+from app.services.delivery import DeliveryRules, DeliveryWorker
 from app.services.enrichment import EnrichmentQueue
 from app.services.events import EventLog
 from app.services.leaderboard import Leaderboard, database_namespace
@@ -45,6 +48,7 @@ from app.services.revocations import PRUNE_INTERVAL, RevocationList
 from app.services.sessions import Sessions
 from app.services.stats import Statistics
 from app.services.visits import Visits
+from app.services.webhooks import WebhookEndpoints
 from app.settings import Settings, load_settings
 from app.slash_redirects import redirect_slashes_relatively
 
@@ -88,6 +92,25 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
     pruning = PeriodicJob(
         revocations.prune, database=database, interval=PRUNE_INTERVAL, name="revocation pruning"
     )
+    policy = UrlPolicy.for_environment(
+        production=settings.is_production, allow_private=settings.webhook_allow_private
+    )
+    box = SecretBox(key=settings.signing_key, purpose=b"webhook endpoint secret")
+    webhooks = WebhookEndpoints(box=box, policy=policy)
+    events = EventLog(fan_out=webhooks.schedule)
+    sender = WebhookSender(policy=policy, timeout=settings.webhook_timeout)
+    delivery = DeliveryWorker(
+        database=database,
+        sender=sender,
+        box=box,
+        rules=DeliveryRules(
+            schedule=settings.webhook_retry_schedule,
+            lease=settings.webhook_lease,
+            disable_after=settings.webhook_disable_after,
+        ),
+        metrics=metrics,
+    )
+    events.subscribe(delivery.notice)
     pubsub = pubsub_for(settings.redis_url, prefix=settings.redis_channel_prefix)
     visits = Visits(
         store=cache,
@@ -100,6 +123,7 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
         if enrichment is not None:
             await enrichment.start()
         await pruning.start()
+        await delivery.start()
         await pubsub.start()
         yield await _wire(
             settings,
@@ -111,11 +135,15 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow) -> AsyncIte
             http=http,
             enrichment=enrichment,
             revocations=revocations,
+            events=events,
+            webhooks=webhooks,
             clock=clock,
             pubsub=pubsub,
             visits=visits,
         )
     finally:
+        await delivery.stop()
+        await sender.close()
         await visits.stop()  # the visits still buffered are written before the database goes
         await pubsub.close()
         await pruning.stop()
@@ -140,6 +168,8 @@ async def _wire(
     http: httpx.AsyncClient,
     enrichment: EnrichmentQueue | None,
     revocations: RevocationList,
+    events: EventLog,
+    webhooks: WebhookEndpoints,
     clock: Clock,
     pubsub: PubSub,
     visits: Visits,
@@ -152,7 +182,6 @@ async def _wire(
         audience=settings.jwt_audience,
         ttl=settings.access_token_ttl,
     )
-    events = EventLog()
     feed = ReferralFeed(pubsub)
     events.subscribe(feed.on_event)  # the referrers' subscriptions hear their new referrals
     codes = Codes(cache=code_cache, events=events, max_ttl_days=settings.code_max_ttl_days)
@@ -192,6 +221,7 @@ async def _wire(
                 clock=clock,
             ),
             events=events,
+            webhooks=webhooks,
             feed=feed,
             visits=visits,
         ),

@@ -202,3 +202,51 @@ class EventRecord(SQLModel, table=True):
     type: str = Field(max_length=32)
     occurred_at: datetime = Field(sa_type=UTCDateTime)
     data: dict[str, Any] = Field(sa_type=sa.JSON)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A URL that receives events, kept after deletion (`deleted_at`) for its deliveries' sake.
+
+    `secret_sealed` is the signing secret encrypted (app.security.SecretBox), never in clear;
+    `event_types` null takes every type; `failures_in_a_row` counts deliveries that ended
+    FAILED since the last one that succeeded, and disables the endpoint past a limit.
+    """
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2048)
+    event_types: list[str] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
+    secret_sealed: str = Field(max_length=255)
+    created_at: datetime = _timestamp()
+    disabled_at: datetime | None = _timestamp(nullable=True)
+    deleted_at: datetime | None = _timestamp(nullable=True)
+    failures_in_a_row: int = 0
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: written with the event, then attempted until it succeeds
+    or the retry schedule runs out.
+
+    A worker claims a due row by pushing `lease_until` ahead and counting the attempt in the
+    same statement; `attempts` then fences its result (a worker whose lease ran out and whose
+    row was claimed again writes nothing).
+    """
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_delivery_endpoint_event"),
+        sa.Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_delivery_endpoint_newest", "endpoint_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id")
+    event_id: str = Field(foreign_key="event.id", max_length=40)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    last_response_status: int | None = None
+    last_attempt_at: datetime | None = _timestamp(nullable=True)
+    next_attempt_at: datetime | None = _timestamp(nullable=True)
+    lease_until: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()

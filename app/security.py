@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import os
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from passlib.context import CryptContext
 
 from app.domain.pages import MAX_ID
@@ -143,3 +147,41 @@ def new_refresh_token() -> str:
 def hash_refresh_token(token: str) -> str:
     """Refresh tokens are high-entropy, so a fast hash is enough to store them safely."""
     return hashlib.sha256(_utf8(token)).hexdigest()
+
+
+class SecretBox:
+    """Seals small secrets for storage: AES-256-GCM under a key derived from SECRET_KEY.
+
+    The key is HKDF-SHA256 of the signing key with a purpose of its own, so that it is never
+    the JWT key itself and each purpose gets a different key. What it protects against: a
+    database dump or backup read without the application's SECRET_KEY yields no secret in
+    clear, and a sealed value altered or moved to another purpose fails to open. What it does
+    not: whoever has both the database and SECRET_KEY (the running service) can open them; and
+    changing SECRET_KEY makes the sealed secrets unreadable (their endpoints must be created
+    anew).
+    """
+
+    VERSION = "v1."
+    NONCE_BYTES = 12
+
+    def __init__(self, *, key: str, purpose: bytes) -> None:
+        derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(_utf8(key))
+        self._aead = AESGCM(derived)
+        self._purpose = purpose
+
+    def seal(self, secret: str) -> str:
+        """The secret encrypted, as printable text (a fresh nonce each time)."""
+        nonce = os.urandom(self.NONCE_BYTES)
+        sealed = nonce + self._aead.encrypt(nonce, secret.encode(), self._purpose)
+        return self.VERSION + base64.urlsafe_b64encode(sealed).decode("ascii")
+
+    def open(self, sealed: str) -> str:
+        """The secret that `seal` gave `sealed` for; raises ValueError if it was not ours."""
+        if not sealed.startswith(self.VERSION):
+            raise ValueError("not a sealed secret")
+        try:
+            raw = base64.urlsafe_b64decode(sealed.removeprefix(self.VERSION))
+            nonce, ciphertext = raw[: self.NONCE_BYTES], raw[self.NONCE_BYTES :]
+            return self._aead.decrypt(nonce, ciphertext, self._purpose).decode()
+        except Exception as exc:  # InvalidTag, bad base64: one answer for all
+            raise ValueError("the sealed secret cannot be opened with this key") from exc

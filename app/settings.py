@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.domain.webhooks import DEFAULT_RETRY_SCHEDULE, parse_schedule
 from app.security import hashing_threads
 
 MIN_SECRET_BYTES = 32
@@ -67,6 +68,12 @@ class Settings(BaseSettings):
     # The bearer token GET /metrics requires; unset, production answers 404 there.
     metrics_token: str | None = Field(default=None, repr=False)
 
+    # Seconds before each webhook retry; FAILED after the last.
+    webhook_retry_schedule: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_SCHEDULE
+    webhook_allow_private: bool = False
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_disable_after: int = Field(default=5, gt=0)
+
     host: str = "127.0.0.1"
     port: int = 8000
     # The service's public origin (share links) and where share links land; None: derived.
@@ -92,6 +99,11 @@ class Settings(BaseSettings):
         """Platforms set WEB_CONCURRENCY for many servers; anything but a count means one."""
         text = str(value).strip()
         return int(text) if text.isdigit() and int(text) > 0 else 1
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: Any) -> Any:
+        return parse_schedule(value) if isinstance(value, str) else value
 
     @field_validator("metrics_token")
     @classmethod
@@ -208,6 +220,11 @@ class Settings(BaseSettings):
         """Password-hashing threads for this worker: the cores shared among the workers."""
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
         return hashing_threads(cores=cores, workers=self.web_concurrency)
+
+    @property
+    def webhook_lease(self) -> float:
+        """Seconds a worker holds a claimed delivery: its attempt, and time to record it."""
+        return self.webhook_timeout * 3
 
     @property
     def json_logs(self) -> bool:

@@ -142,7 +142,13 @@ def _run(args: argparse.Namespace, children: Children, workdir: Path) -> int:
             for referrer in (small, big)
         }
         catalogue = scenarios.build(
-            owner, small, big, run_id=run_id, tokens=tokens, quick=args.quick
+            owner,
+            small,
+            big,
+            run_id=run_id,
+            tokens=tokens,
+            quick=args.quick,
+            database_url=db.url,
         )
         servers = {"app": app_server}
         if args.soak is None and any(catalogue[name].server == "app-1" for name in args.names):

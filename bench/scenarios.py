@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-from bench import redis_ceiling, subscriptions
+from bench import redis_ceiling, subscriptions, webhooks
 from bench.replaced import (
     REPLACED_CODE,
     REPLACED_LOGIN,
@@ -60,6 +60,7 @@ def build(
     run_id: str,
     tokens: dict[int, str],
     quick: bool = False,
+    database_url: str = "",
 ) -> dict[str, Scenario]:
     """Every scenario, in the order they run, for the seeded data of this run (`tokens`: an
     access token of each seeded referrer, by id)."""
@@ -293,6 +294,13 @@ def build(
                 server, subscriptions.ONE, quick=quick, run_id=run_id
             ),
         ),
+        Scenario(
+            webhooks.SCENARIO,
+            "a backlog of events in the outbox delivered, signed, to a local receiver (events/s)",
+            "app",
+            Request("GET", "/health/live", expect_text="ok"),
+            drive=lambda server: webhooks.measure(server, database_url=database_url, quick=quick),
+        ),
     ]
     return {scenario.name: scenario for scenario in scenarios}
 
@@ -318,4 +326,5 @@ NAMES = [
     "code-under-login",
     subscriptions.SPREAD.name,
     subscriptions.ONE.name,
+    webhooks.SCENARIO,
 ]

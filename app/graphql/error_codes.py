@@ -28,7 +28,8 @@ DESCRIPTIONS: dict[str, str] = {
     ErrorCode.BAD_USER_INPUT: "An input breaks a rule (email, password, code, expiry, page "
     "size, cursor, id), or variables cannot be coerced; `extensions.field` names the input. "
     "REST: 422.",
-    ErrorCode.NOT_FOUND: "No such user; no active code to delete. REST: 404.",
+    ErrorCode.NOT_FOUND: "No such user; no active code to delete; no such webhook endpoint. "
+    "REST: 404.",
     ErrorCode.CONFLICT: "The email is registered, the code taken, or an active code exists. "
     "REST: 409.",
     ErrorCode.REFERRAL_CODE_INVALID: "Registering with a code that does not exist or was "

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.domain.pages import parse_id
 from app.graphql.arguments import (  # noqa: TC001 - Strawberry reads annotations at runtime
     CreateCodeInput,
     LoginInput,
@@ -13,6 +14,10 @@ from app.graphql.arguments import (  # noqa: TC001 - Strawberry reads annotation
 )
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.graphql.types import AuthPayload, ReferralCode, User
+from app.graphql.webhooks import (
+    CreatedWebhookEndpoint,
+    CreateWebhookEndpointInput,
+)
 
 RefreshToken = Annotated[
     str, strawberry.argument(description="The refresh token of the session, as issued last.")
@@ -110,3 +115,38 @@ class Mutation:
         scope = info.context.scope
         code = await scope.services.codes.delete(scope.uow, owner=await scope.require_viewer())
         return ReferralCode.from_code(code)
+
+    @strawberry.mutation(
+        description="Add a webhook endpoint: superusers only. Its secret is in the answer, "
+        "this once; BAD_USER_INPUT for an unacceptable URL or an unknown event type."
+    )
+    async def create_webhook_endpoint(
+        self,
+        info: strawberry.Info[Context],
+        input: Annotated[
+            CreateWebhookEndpointInput, strawberry.argument(description="The new endpoint.")
+        ],
+    ) -> CreatedWebhookEndpoint:
+        scope = info.context.scope
+        created = await scope.services.webhooks.create(
+            scope.uow,
+            viewer=await scope.require_viewer(),
+            url=input.url,
+            event_types=input.event_types,
+        )
+        return CreatedWebhookEndpoint.of(created)
+
+    @strawberry.mutation(
+        description="Delete a webhook endpoint (its pending deliveries are given up) and "
+        "answer true: superusers only; NOT_FOUND when there is no such endpoint."
+    )
+    async def delete_webhook_endpoint(
+        self,
+        info: strawberry.Info[Context],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")],
+    ) -> bool:
+        scope = info.context.scope
+        await scope.services.webhooks.delete(
+            scope.uow, viewer=await scope.require_viewer(), endpoint_id=parse_id(id)
+        )
+        return True

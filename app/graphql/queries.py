@@ -11,6 +11,7 @@ from app.graphql.arguments import After, PageSize  # noqa: TC001 - read by Straw
 from app.graphql.context import Context  # noqa: TC001 - Strawberry resolves Info[Context]
 from app.graphql.leaderboard import LeaderboardConnection, LeaderboardPeriod
 from app.graphql.types import ReferralCode, ReferralConnection, User
+from app.graphql.webhooks import WebhookEndpoint
 
 
 @strawberry.type(description="What anyone may read; `me` needs a signed-in user.")
@@ -49,6 +50,17 @@ class Query:
             scope.uow, user_id=parse_id(id), size=first, after=after
         )
         return await ReferralConnection.of(page, info)
+
+    @strawberry.field(
+        description="Every webhook endpoint, oldest first: superusers only (FORBIDDEN for "
+        "others, UNAUTHENTICATED without a token)."
+    )
+    async def webhook_endpoints(self, info: strawberry.Info[Context]) -> list[WebhookEndpoint]:
+        scope = info.context.scope
+        endpoints = await scope.services.webhooks.endpoints(
+            scope.uow, viewer=await scope.require_viewer()
+        )
+        return [WebhookEndpoint.of(endpoint) for endpoint in endpoints]
 
     @strawberry.field(
         description="The users with most referrals in the period, most first, ties by user id; "

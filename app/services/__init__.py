@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.services.sessions import Sessions
     from app.services.stats import Statistics
     from app.services.visits import Visits
+    from app.services.webhooks import WebhookEndpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,5 +35,6 @@ class Services:
     stats: Statistics
     leaderboard: Leaderboard
     events: EventLog
+    webhooks: WebhookEndpoints
     feed: ReferralFeed
     visits: Visits
