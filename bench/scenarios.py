@@ -158,6 +158,12 @@ def build(
             REPLACED_CODE,
         ),
         Scenario(
+            "share-redirect",
+            "GET /r/{code} (cached code, one client: its visits deduped): 302 with ref",
+            "app",
+            Request("GET", f"/r/{owner.code}", expect_status=302),
+        ),
+        Scenario(
             "referrals-100",
             f"referralsById first page (50) of a referrer with {small.referrals:,} referrals",
             "app",
@@ -310,6 +316,7 @@ NAMES = [
     "redis-ceiling",
     "code-graphql",
     "code-rest",
+    "share-redirect",
     "referrals-100",
     "referrals-100-full",
     "referrals-big",

@@ -1,17 +1,19 @@
 """Queries for referral statistics and the leaderboard: bounded range reads of the daily
-rollup, and counts of a rolling window's partial first day by the referrals' time."""
+rollups (referrals per user, visits per code), and counts of a rolling window's partial first
+day by the referrals' time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import bindparam, func, union_all
+from sqlalchemy import bindparam, func, literal, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from app.domain.stats import day_of
-from app.models import Referral, ReferralDaily, User
+from app.models import CodeVisitDaily, Referral, ReferralCode, ReferralDaily, User
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -65,8 +67,24 @@ def _joined_between(after: Any, before: Any) -> Any:
     )
 
 
+def _visits_sum(since: Any, until: Any) -> Any:
+    """The visits of the user's share links on the days from `since` to `until`: a range of
+    code_visit_daily's primary key for each of the user's codes (a user has a few)."""
+    return (
+        sa.select(func.coalesce(func.sum(CodeVisitDaily.visits), 0))
+        .select_from(CodeVisitDaily)
+        .join(ReferralCode, col(ReferralCode.id) == col(CodeVisitDaily.code_id))
+        .where(
+            col(ReferralCode.owner_id) == col(User.id),
+            col(CodeVisitDaily.day) >= since,
+            col(CodeVisitDaily.day) <= until,
+        )
+        .scalar_subquery()
+    )
+
+
 # Built once: each read only binds its values. Rows of (user id, referrals in all, referrals
-# on the short and the long window's whole days, on their partial first days).
+# on the short and the long window's whole days, on their partial first days, visits).
 _SUMMARIES = sa.select(
     col(User.id),
     col(User.referral_count),
@@ -74,14 +92,31 @@ _SUMMARIES = sa.select(
     _days_sum(bindparam("long_whole_from"), bindparam("today")),
     _joined_between(bindparam("short_start"), bindparam("short_first_end")),
     _joined_between(bindparam("long_start"), bindparam("long_first_end")),
+    _visits_sum(bindparam("visits_from"), bindparam("today")),
 ).where(col(User.id).in_(bindparam("user_ids", expanding=True)))
 
 
-async def window_counts(
-    session: AsyncSession, *, user_ids: Iterable[int], short: Window, long: Window
-) -> dict[int, tuple[int, int, int]]:
-    """Each existing user's referrals in all, in the `short` and in the `long` window, in one
-    statement of bounded range reads per user, whatever their referral counts."""
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """A user's referrals in all and in two rolling windows, and visits since a day."""
+
+    total: int
+    in_short: int
+    in_long: int
+    visits: int
+
+
+async def summary_counts(
+    session: AsyncSession,
+    *,
+    user_ids: Iterable[int],
+    short: Window,
+    long: Window,
+    visits_from: date,
+) -> dict[int, Counts]:
+    """Each existing user's referrals in all, in the `short` and in the `long` window, and
+    share-link visits from `visits_from` to today: one statement of bounded range reads per
+    user, whatever their referral counts."""
     ids = sorted(set(user_ids))
     if not ids:
         return {}
@@ -94,34 +129,65 @@ async def window_counts(
         "short_first_end": short.first_day_end,
         "long_start": long.start,
         "long_first_end": long.first_day_end,
+        "visits_from": visits_from,
     }
     rows: Any = await session.exec(_SUMMARIES, params=params)  # type: ignore[call-overload]
     return {
-        user_id: (total, short_days + short_first, long_days + long_first)
-        for user_id, total, short_days, long_days, short_first, long_first in rows.all()
+        user_id: Counts(
+            total=total,
+            in_short=short_days + short_first,
+            in_long=long_days + long_first,
+            visits=visits,
+        )
+        for user_id, total, short_days, long_days, short_first, long_first, visits in rows.all()
     }
 
 
-_DAILY = sa.select(
-    col(ReferralDaily.user_id), col(ReferralDaily.day), col(ReferralDaily.referrals)
-).where(
-    col(ReferralDaily.user_id).in_(bindparam("user_ids", expanding=True)),
-    col(ReferralDaily.day) >= bindparam("since"),
-    col(ReferralDaily.day) <= bindparam("until"),
+_USERS: Any = bindparam("user_ids", expanding=True)
+_SINCE: Any = bindparam("since")
+_UNTIL: Any = bindparam("until")
+# Rows of (0, user id, day, referrals) from the rollup and (1, user id, day, visits) summed
+# over the user's codes: at most one of each per user and day.
+_DAILY = union_all(
+    sa.select(
+        literal(0), col(ReferralDaily.user_id), col(ReferralDaily.day), col(ReferralDaily.referrals)
+    ).where(
+        col(ReferralDaily.user_id).in_(_USERS),
+        col(ReferralDaily.day) >= _SINCE,
+        col(ReferralDaily.day) <= _UNTIL,
+    ),
+    sa.select(
+        literal(1),
+        col(ReferralCode.owner_id),
+        col(CodeVisitDaily.day),
+        func.sum(CodeVisitDaily.visits),
+    )
+    .select_from(CodeVisitDaily)
+    .join(ReferralCode, col(ReferralCode.id) == col(CodeVisitDaily.code_id))
+    .where(
+        col(ReferralCode.owner_id).in_(_USERS),
+        col(CodeVisitDaily.day) >= _SINCE,
+        col(CodeVisitDaily.day) <= _UNTIL,
+    )
+    .group_by(col(ReferralCode.owner_id), col(CodeVisitDaily.day)),
 )
 
 
 async def daily_counts(
     session: AsyncSession, *, user_ids: Iterable[int], since: date, until: date
-) -> list[tuple[int, date, int]]:
-    """(user id, day, referrals) of these users' days from `since` to `until` (days with none
-    have no row): at most one row per user and day, whatever their referral counts."""
+) -> dict[tuple[int, date], tuple[int, int]]:
+    """(referrals, visits) by (user id, day) of these users' days from `since` to `until`
+    (days with neither are left out), in one statement of bounded range reads."""
     ids = sorted(set(user_ids))
     if not ids:
-        return []
+        return {}
     params = {"user_ids": ids, "since": since, "until": until}
     rows: Any = await session.exec(_DAILY, params=params)  # type: ignore[call-overload]
-    return [(user_id, day, count) for user_id, day, count in rows.all()]
+    found: dict[tuple[int, date], tuple[int, int]] = {}
+    for kind, user_id, day, count in rows.all():
+        referrals, visits = found.get((user_id, day), (0, 0))
+        found[user_id, day] = (count, visits) if kind == 0 else (referrals, count)
+    return found
 
 
 async def top_all_time(session: AsyncSession, *, limit: int) -> list[tuple[int, int]]:
@@ -165,11 +231,3 @@ async def top_in_window(
         .limit(limit)
     )
     return [(int(user_id), int(count)) for user_id, count in result.all()]
-
-
-async def visit_counts(
-    session: AsyncSession, *, user_ids: Iterable[int], since: date, until: date
-) -> dict[int, list[tuple[date, int]]]:
-    """Each user's share-link visits by UTC day, from `since` to `until`. None are counted
-    yet: share links, and their visits per code and day, come with the program's next slice."""
-    return {}

@@ -34,8 +34,9 @@ class Statistics:
     async def summaries(
         self, uow: UnitOfWork, *, user_ids: Iterable[int]
     ) -> dict[int, StatsSummary]:
-        """Totals and the last 7 and 30 x 24 hours of each existing user: a handful of range
-        reads (the rollup's days, the windows' partial first days), whatever the counts."""
+        """Totals, the last 7 and 30 x 24 hours and the visits of the 30 UTC days ending today,
+        of each existing user: one statement of bounded range reads (the rollup's days, the
+        windows' partial first days, the visits' days), whatever the counts."""
         now = self._clock()
         today = day_of(now)
         short, long = (
@@ -44,49 +45,32 @@ class Statistics:
         )
         visit_days = series_days(LONG_WINDOW_DAYS, today=today)
         async with uow.read() as session:
-            counts = await stats_repo.window_counts(
-                session, user_ids=user_ids, short=short, long=long
-            )
-            visits = await stats_repo.visit_counts(
-                session, user_ids=counts, since=visit_days[0], until=today
+            counts = await stats_repo.summary_counts(
+                session, user_ids=user_ids, short=short, long=long, visits_from=visit_days[0]
             )
         return {
             user_id: StatsSummary(
-                total_referrals=total,
-                referrals_last_7_days=in_short,
-                referrals_last_30_days=in_long,
-                visits_last_30_days=sum(count for _, count in visits.get(user_id, [])),
+                total_referrals=found.total,
+                referrals_last_7_days=found.in_short,
+                referrals_last_30_days=found.in_long,
+                visits_last_30_days=found.visits,
             )
-            for user_id, (total, in_short, in_long) in counts.items()
+            for user_id, found in counts.items()
         }
 
     async def daily(
         self, uow: UnitOfWork, *, user_ids: Iterable[int], days: int
     ) -> dict[int, list[DayCount]]:
         """Each user's last `days` UTC days (1..365, else BAD_USER_INPUT), oldest first,
-        ending today, days with nothing as zeros: one range read of the rollup."""
+        ending today, days with nothing as zeros: one statement reading the rollups' days."""
         check_days(days)
         ids = list(set(user_ids))
         calendar = series_days(days, today=day_of(self._clock()))
         async with uow.read() as session:
-            rows = await stats_repo.daily_counts(
+            found = await stats_repo.daily_counts(
                 session, user_ids=ids, since=calendar[0], until=calendar[-1]
             )
-            visit_rows = await stats_repo.visit_counts(
-                session, user_ids=ids, since=calendar[0], until=calendar[-1]
-            )
-        referrals = {(user_id, day): count for user_id, day, count in rows}
-        visits = {
-            (user_id, day): count for user_id, found in visit_rows.items() for day, count in found
-        }
         return {
-            user_id: [
-                DayCount(
-                    day=day,
-                    referrals=referrals.get((user_id, day), 0),
-                    visits=visits.get((user_id, day), 0),
-                )
-                for day in calendar
-            ]
+            user_id: [DayCount(day, *found.get((user_id, day), (0, 0))) for day in calendar]
             for user_id in ids
         }

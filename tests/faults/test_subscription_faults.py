@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tests.faults.private_servers import PrivatePostgres, PrivateRedis
 
 RECONNECTED_WITHIN = 15.0  # past the longest backoff (5 s) and a heartbeat's silence
+FROZEN_FOR = 12.0  # past two heartbeats (app.pubsub.HEARTBEAT): the silence is noticed
 
 
 async def test_pubsub_subscribers_hear_again_once_redis_is_back(
@@ -137,4 +138,42 @@ async def test_subscriptions_hear_referrals_again_once_redis_is_back(
                         heard = await client.next_data(operation, within=1)
                         break
             assert heard["referralJoined"]["node"]["id"] in joined
+            assert client.close_code is None
+
+
+async def test_subscriptions_hear_referrals_again_after_redis_froze(
+    redis_server: PrivateRedis,
+    sqlite_url: str,
+    app_on: Callable[..., AbstractAsyncContextManager[Api]],
+) -> None:
+    """A frozen Redis (as on a partition) closes nothing and answers nothing: registrations go
+    on meanwhile, and once it answers again B's subscriber hears the referrals made after that
+    (B has noticed the silence by an unanswered ping, and connects again)."""
+    async with (
+        app_on(sqlite_url, redis_server.url) as a,
+        app_on(sqlite_url, redis_server.url) as b,
+        served(b.app) as base,
+    ):
+        _, token = await a.signed_up()
+        code = (await a.create_code(token))["code"]
+        async with GraphQLWS.connect(base) as client:
+            await client.init_with_token(token)
+            operation = await client.subscribe()
+            await asyncio.sleep(0.3)
+            await a.register(code=code)
+            await client.next_data(operation)
+
+            redis_server.pause()
+            await asyncio.sleep(FROZEN_FOR)
+            await a.register(code=code)  # the request does not wait on the frozen Redis
+            redis_server.resume()
+
+            joined: set[str] = set()
+            async with asyncio.timeout(RECONNECTED_WITHIN):
+                while True:
+                    joined.add((await a.register(code=code))["id"])
+                    with contextlib.suppress(ProtocolError):
+                        heard = await client.next_data(operation, within=1)
+                        if heard["referralJoined"]["node"]["id"] in joined:
+                            break
             assert client.close_code is None

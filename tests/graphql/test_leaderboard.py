@@ -4,6 +4,7 @@ a database of its own per test and a clock the tests move."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,7 +14,6 @@ from tests.clocks import MovableClock, app_on_clock, at
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
 LEADERBOARD = """
 query Leaderboard($period: LeaderboardPeriod!, $first: Int!, $after: String) {
@@ -218,3 +218,23 @@ async def test_a_cursor_still_points_after_its_place_once_the_ranking_is_recompu
 
     assert places(rest) == [(2, codes["riser"][0], 3), (3, codes["second"][0], 2)]
     assert rest["pageInfo"] == {"hasNextPage": False, "endCursor": rest["edges"][-1]["cursor"]}
+
+
+def readme_operations() -> list[str]:
+    """The GraphQL blocks of the README's statistics and leaderboard section."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    section = readme.read_text().split("## Statistics and the leaderboard", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```graphql\n")[1:]]
+
+
+async def test_the_readme_examples_run_as_they_are(api: Api, clock: MovableClock) -> None:
+    stats_query, leaderboard_query = readme_operations()
+    owner, token, code = await referrer(api)
+    await api.register(code=code)
+
+    mine = (await api.gql(stats_query, token=token))["me"]["referralStats"]
+    top = (await api.gql(leaderboard_query, {"after": None}))["leaderboard"]
+
+    assert (mine["totalReferrals"], mine["referralsLast7Days"], len(mine["daily"])) == (1, 1, 14)
+    assert [(edge["rank"], edge["node"]["id"]) for edge in top["edges"]] == [(1, owner["id"])]

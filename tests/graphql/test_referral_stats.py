@@ -4,13 +4,14 @@ move; visible to the user themself and superusers only."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
-from app.models import User
-from tests.api import Api, database
+from app.models import CodeVisitDaily, ReferralCode, User
+from tests.api import DELETE_CODE, Api, database
 from tests.clocks import MovableClock, app_on_clock, at
 
 if TYPE_CHECKING:
@@ -190,3 +191,58 @@ async def test_only_the_user_themself_and_superusers_see_the_statistics(api: Api
     assert await seen_by(referee_token) is None
     assert await seen_by(owner_token) == {"totalReferrals": 1}
     assert await seen_by(admin_token) == {"totalReferrals": 1}
+
+
+async def add_visits(api: Api, code: str, visits: dict[str, int]) -> None:
+    """Visits counted for the code on these UTC days, as the share links' flush writes them."""
+    async with database(api.app) as session:
+        code_id = (
+            await session.exec(select(ReferralCode.id).where(col(ReferralCode.code) == code))
+        ).one()
+        for day, count in visits.items():
+            session.add(CodeVisitDaily(code_id=code_id, day=date.fromisoformat(day), visits=count))
+        await session.commit()
+
+
+async def test_visits_of_every_code_of_the_user_are_summed_by_utc_day(
+    api: Api, clock: MovableClock
+) -> None:
+    _, token, old_code = await referrer(api)
+    await api.gql(DELETE_CODE, token=token)
+    new_code = (await api.create_code(token))["code"]
+    _, _, someone_elses = await referrer(api)
+    await add_visits(api, old_code, {"2026-10-21": 100, "2026-10-22": 1, "2026-11-19": 2})
+    await add_visits(api, new_code, {"2026-11-19": 3, "2026-11-20": 4})
+    await add_visits(api, someone_elses, {"2026-11-20": 50})
+
+    found = await stats(api, token, days=3)
+
+    # The 30 UTC days ending today (2026-10-22 to 2026-11-20), as daily(days: 30) lists them.
+    assert found["visitsLast30Days"] == 1 + 2 + 3 + 4
+    assert [(day["date"], day["visits"]) for day in found["daily"]] == [
+        ("2026-11-18", 0),
+        ("2026-11-19", 5),
+        ("2026-11-20", 4),
+    ]
+    month = await stats(api, token, days=30)
+    assert sum(day["visits"] for day in month["daily"]) == month["visitsLast30Days"]
+
+
+async def test_share_link_visits_count_on_the_utc_day_they_were_counted(
+    api: Api, clock: MovableClock
+) -> None:
+    _, token, code = await referrer(api)
+    assert (await api.http.get(f"/r/{code}")).status_code == 302  # 2026-11-20 23:59:59
+    clock.set(at("2026-11-21T00:00:01"))
+    async with Api.connect(api.app, client="127.0.0.2") as elsewhere:
+        assert (await elsewhere.http.get(f"/r/{code.lower()}")).status_code == 302
+
+    expected = [("2026-11-20", 1), ("2026-11-21", 1)]
+    found: dict[str, Any] = {}
+    for _ in range(50):  # visits are flushed within a second
+        found = await stats(api, token, days=2)
+        if [(day["date"], day["visits"]) for day in found["daily"]] == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert [(day["date"], day["visits"]) for day in found["daily"]] == expected
+    assert found["visitsLast30Days"] == 2
